@@ -1,0 +1,133 @@
+"""In-place Cholesky solves and the modified Cholesky factorization.
+
+Thin validated wrappers over the compiled kernels in ``fastnewton._linalg`` (the ones the
+Newton solver calls without the GIL). Both functions work **in place**: no copy of the
+matrix or the right-hand side is made, which is why they accept only float64 arrays that are
+C- or Fortran-contiguous (a copy would silently lose the results).
+
+Triangles: only the *lower* triangle of ``a`` (``a[i, j]`` with ``i >= j``, in the array's own
+indexing, whatever its memory order) is read, and on return it holds the factor ``L`` with
+``A = L @ L.T``.
+"""
+import numpy as np
+
+from . import _linalg
+
+__all__ = ["cho_solve_inplace", "modified_cholesky"]
+
+
+def _check_matrix(a, name="a"):
+    if not isinstance(a, np.ndarray):
+        raise ValueError(f"{name} must be a numpy.ndarray (it is changed in place), "
+                         f"got {type(a).__name__}")
+    if a.dtype != np.float64:
+        raise ValueError(f"{name} must have dtype float64 to be changed in place, got {a.dtype}")
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name} must be a square 2-D array, got shape {a.shape}")
+    if not a.flags.writeable:
+        raise ValueError(f"{name} must be writeable (it is changed in place)")
+    if a.flags.c_contiguous:
+        fortran = False
+        view = a
+    elif a.flags.f_contiguous:
+        fortran = True
+        view = a.T
+    else:
+        raise ValueError(f"{name} must be C- or Fortran-contiguous to be changed in place")
+    if not _linalg._all_finite(view.reshape(-1)):
+        raise ValueError(f"{name} holds NaN or Inf")
+    return view, fortran
+
+
+def cho_solve_inplace(a, b):
+    """Solve ``A x = b`` for symmetric positive definite ``A``, overwriting ``a`` and ``b``.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, n), float64, C- or Fortran-contiguous
+        The matrix; its lower triangle is read. On return the lower triangle holds the
+        Cholesky factor ``L`` (``A = L L^T``); the strict upper triangle is untouched.
+    b : ndarray, shape (n,) or (n, k), float64, contiguous
+        Right-hand side(s); overwritten by the solution.
+
+    Returns
+    -------
+    x : ndarray
+        ``b`` itself, now holding the solution.
+
+    Raises
+    ------
+    ValueError
+        For a non-square, non-contiguous, non-float64, read-only or non-finite input, a ``b``
+        whose first dimension is not n.
+    numpy.linalg.LinAlgError
+        If ``A`` is not positive definite (the leading minor of the reported order is not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastnewton.linalg import cho_solve_inplace
+    >>> a = np.array([[4.0, 2.0], [2.0, 3.0]]); b = np.array([2.0, 1.0])
+    >>> cho_solve_inplace(a, b)
+    array([0.5, 0. ])
+    """
+    view, fortran = _check_matrix(a)
+    n = a.shape[0]
+    if not isinstance(b, np.ndarray) or b.dtype != np.float64:
+        raise ValueError("b must be a float64 numpy.ndarray (it is changed in place), got "
+                         f"{getattr(b, 'dtype', type(b).__name__)}")
+    if b.ndim not in (1, 2) or b.shape[0] != n:
+        raise ValueError(f"b must have shape ({n},) or ({n}, k) to match a, got {b.shape}")
+    if not b.flags.writeable:
+        raise ValueError("b must be writeable (it is changed in place)")
+    if b.ndim == 1:
+        if not b.flags.c_contiguous:
+            raise ValueError("b must be contiguous to be changed in place")
+        bview, rows = b.reshape(1, n), False
+    elif b.flags.f_contiguous:
+        bview, rows = b.T, False
+    elif b.flags.c_contiguous:
+        bview, rows = b, True
+    else:
+        raise ValueError("b must be C- or Fortran-contiguous to be changed in place")
+    if not _linalg._all_finite(bview.reshape(-1)):
+        raise ValueError("b holds NaN or Inf")
+    info = _linalg._cho_solve_inplace(view, bview, fortran, rows)
+    if info > 0:
+        raise np.linalg.LinAlgError(
+            f"a is not positive definite: its leading minor of order {info} is not")
+    if info < 0:  # pragma: no cover - arguments are validated above
+        raise RuntimeError(f"LAPACK rejected argument {-info}")
+    return b
+
+
+def modified_cholesky(a, beta=1e-3):
+    """Cholesky factor of ``A + tau I`` in place, with the smallest sufficient shift ``tau``.
+
+    Nocedal & Wright, *Numerical Optimization*, Alg. 3.3: ``tau`` starts at 0 if every
+    diagonal entry is positive, else at ``-min(diag) + beta_s``, and doubles (at least to
+    ``beta_s``) until the factorization succeeds; ``beta_s = beta * max|a_ii|`` scales the
+    shift to the matrix.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, n), float64, C- or Fortran-contiguous
+        Symmetric matrix; its lower triangle is read. On return the lower triangle holds
+        ``L`` with ``A + tau I = L L^T`` and the strict upper triangle holds the transpose of
+        A's original strict lower triangle (so a symmetric input keeps its upper triangle).
+    beta : float, optional
+        Relative size of the smallest non-zero shift, > 0.
+
+    Returns
+    -------
+    tau : float
+        The shift used; 0.0 when ``A`` is positive definite.
+    """
+    view, fortran = _check_matrix(a)
+    beta = float(beta)
+    if not (beta > 0.0 and np.isfinite(beta)):
+        raise ValueError(f"beta must be a positive finite number, got {beta}")
+    info, tau = _linalg._modified_cholesky(view, fortran, beta)
+    if info != 0:  # pragma: no cover - only non-finite input can exhaust the shifts
+        raise np.linalg.LinAlgError("modified Cholesky found no positive definite shift")
+    return tau
