@@ -1,5 +1,6 @@
 """fastnewton: compiled Newton and quasi-Newton minimization with SciPy's calling convention."""
 from . import linalg
+from ._derivatives import gradient, hessian
 
 __version__ = "0.1.0"
-__all__ = ["linalg"]
+__all__ = ["gradient", "hessian", "linalg"]

@@ -1,0 +1,14 @@
+# C-level face of fastnewton/_fdiff.pyx: finite-difference derivatives through fn_objective.
+from fastnewton._objective cimport fn_objective
+
+cdef double default_rel_step(int method, int order) noexcept nogil
+cdef int fd_gradient(fn_objective *o, const double *x, double f0, double *g, int method,
+                     double rel_step, double *xw) noexcept nogil
+cdef double fn_fg(fn_objective *o, const double *x, double *g) noexcept nogil
+cdef int fd_hessian_grad(fn_objective *o, const double *x, const double *g0, double *h,
+                         int method, double rel_step, double *xw, double *gw1,
+                         double *gw2) noexcept nogil
+cdef int fd_hessian_values(fn_objective *o, const double *x, double f0, double *h,
+                           double rel_step, double *xw) noexcept nogil
+cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const double *v,
+                  double *out, int method, double rel_step, double *xw, double *gw) noexcept nogil

@@ -1,0 +1,286 @@
+"""Finite-difference gradient, Hessian and Hessian-vector product kernels (nogil, no allocation).
+
+Design
+------
+Step sizes (Nocedal & Wright, *Numerical Optimization*, 2nd ed., sec. 8.1; Gill, Murray &
+Wright, *Practical Optimization*, sec. 8.6). With machine epsilon eps and a relative step r,
+coordinate i moves by h_i = r * max(1, |x_i|), and h_i is then replaced by the exactly
+representable (x_i + h_i) - x_i, so the difference quotient divides by the step really taken.
+Truncation error T and rounding error R (|f| ~ L, derivatives of order k bounded by M_k):
+
+  scheme                          r (default)   T              R              total
+  forward gradient  (n+1 f)       eps^(1/2)     h M2 / 2       2 eps L / h    O(eps^(1/2))
+  central gradient  (2n f)        eps^(1/3)     h^2 M3 / 6     eps L / h      O(eps^(2/3))
+  forward Hessian   (n g)         eps^(1/2)     h M3 / 2       2 eps G / h    O(eps^(1/2))
+  central Hessian   (2n g)        eps^(1/3)     h^2 M4 / 6     eps G / h      O(eps^(2/3))
+  Hessian, values   (2n^2 f)      eps^(1/4)     h^2 M4 / 3     eps L / h^2    O(eps^(1/2))
+
+(G bounds the gradient.) The Hessian from the gradient fills column j from the change of the
+gradient along e_j and is then symmetrized, H = (H + H^T) / 2, so it is exactly symmetric.
+The Hessian from values uses the four-point formula
+  H_ij = [f(x+h_i e_i+h_j e_j) - f(x+h_i e_i-h_j e_j) - f(x-h_i e_i+h_j e_j)
+          + f(x-h_i e_i-h_j e_j)] / (4 h_i h_j)
+and H_ii = [f(x+2h_i e_i) - 2 f(x) + f(x-2h_i e_i)] / (4 h_i^2), the same formula at i = j.
+The Hessian-vector product moves along v with h = r * max(1, ||x||) / ||v||.
+
+Every kernel stops as soon as the objective's error flag is set (a Python callable raised)
+and returns FN_USER_ERROR; otherwise 0. Outputs are then partial and must be discarded.
+Kernels perturb a caller-provided copy ``xw`` of x, restoring each entry exactly.
+"""
+from libc.math cimport fabs, sqrt, fmax
+from libc.string cimport memcpy
+
+from fastnewton.fastnewton_h cimport FN_USER_ERROR
+from fastnewton._objective cimport fn_objective, obj_f, obj_fg, FD_FORWARD, FD_CENTRAL
+
+# eps^(1/2), eps^(1/3), eps^(1/4) for IEEE double, eps = 2**-52
+cdef double EPS_1_2 = 1.4901161193847656e-08
+cdef double EPS_1_3 = 6.055454452393343e-06
+cdef double EPS_1_4 = 1.220703125e-04
+
+
+cdef double default_rel_step(int method, int order) noexcept nogil:
+    """order 1: first differences of f or g; order 2: second differences of f."""
+    if order == 2:
+        return EPS_1_4
+    return EPS_1_2 if method == FD_FORWARD else EPS_1_3
+
+
+cdef inline double _step(double xi, double r) noexcept nogil:
+    cdef double h = r * fmax(1.0, fabs(xi))
+    cdef volatile double t = xi + h     # volatile: keep the compiler from folding (x+h)-x to h
+    return t - xi
+
+
+cdef int fd_gradient(fn_objective *o, const double *x, double f0, double *g, int method,
+                     double rel_step, double *xw) noexcept nogil:
+    """g = grad f(x) from values; f0 = f(x) is used by the forward scheme. xw: n doubles."""
+    cdef int i, n = o.n
+    cdef double h, xi, fp, fm
+    cdef double r = rel_step if rel_step > 0.0 else default_rel_step(method, 1)
+    memcpy(xw, x, n * sizeof(double))
+    for i in range(n):
+        xi = x[i]
+        h = _step(xi, r)
+        xw[i] = xi + h
+        fp = obj_f(o, xw)
+        if o.error:
+            return FN_USER_ERROR
+        if method == FD_FORWARD:
+            g[i] = (fp - f0) / h
+        else:
+            xw[i] = xi - h
+            fm = obj_f(o, xw)
+            if o.error:
+                return FN_USER_ERROR
+            g[i] = (fp - fm) / (2.0 * h)
+        xw[i] = xi
+    return 0
+
+
+cdef double fn_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
+    """f(x) and its gradient: from the objective, or by finite differences of values.
+    Callers test o.error afterwards."""
+    cdef double f
+    if o.value_grad != NULL:
+        return obj_fg(o, x, g)
+    f = obj_f(o, x)
+    if o.error:
+        return f
+    fd_gradient(o, x, f, g, o.fd_method, o.fd_rel_step, o.fd_work)
+    return f
+
+
+cdef int fd_hessian_grad(fn_objective *o, const double *x, const double *g0, double *h,
+                         int method, double rel_step, double *xw, double *gw1,
+                         double *gw2) noexcept nogil:
+    """h (n x n, symmetric) from gradients; g0 = grad f(x) for the forward scheme.
+    xw, gw1, gw2: n doubles each (gw2 unused by the forward scheme)."""
+    cdef int i, j, n = o.n
+    cdef Py_ssize_t nn = n
+    cdef double step, xj, inv, v
+    cdef double r = rel_step if rel_step > 0.0 else default_rel_step(method, 1)
+    memcpy(xw, x, n * sizeof(double))
+    for j in range(n):
+        xj = x[j]
+        step = _step(xj, r)
+        xw[j] = xj + step
+        fn_fg(o, xw, gw1)
+        if o.error:
+            return FN_USER_ERROR
+        if method == FD_FORWARD:
+            inv = 1.0 / step
+            for i in range(n):
+                h[j * nn + i] = (gw1[i] - g0[i]) * inv
+        else:
+            xw[j] = xj - step
+            fn_fg(o, xw, gw2)
+            if o.error:
+                return FN_USER_ERROR
+            inv = 0.5 / step
+            for i in range(n):
+                h[j * nn + i] = (gw1[i] - gw2[i]) * inv
+        xw[j] = xj
+    # symmetrize: H = (H + H^T) / 2, the same number written to both halves
+    for j in range(n):
+        for i in range(j + 1, n):
+            v = 0.5 * (h[j * nn + i] + h[i * nn + j])
+            h[j * nn + i] = v
+            h[i * nn + j] = v
+    return 0
+
+
+cdef int fd_hessian_values(fn_objective *o, const double *x, double f0, double *h,
+                           double rel_step, double *xw) noexcept nogil:
+    """h (n x n, symmetric) from values only by the four-point formula; f0 = f(x)."""
+    cdef int i, j, n = o.n
+    cdef Py_ssize_t nn = n
+    cdef double hi, hj, xi, xj, fpp, fpm, fmp, fmm, v
+    cdef double r = rel_step if rel_step > 0.0 else default_rel_step(FD_CENTRAL, 2)
+    memcpy(xw, x, n * sizeof(double))
+    for i in range(n):
+        xi = x[i]
+        hi = _step(xi, r)
+        # diagonal: step 2 h_i on each side
+        xw[i] = xi + 2.0 * hi
+        fpp = obj_f(o, xw)
+        xw[i] = xi - 2.0 * hi
+        fmm = obj_f(o, xw)
+        xw[i] = xi
+        if o.error:
+            return FN_USER_ERROR
+        h[i * nn + i] = ((fpp - f0) + (fmm - f0)) / (4.0 * hi * hi)
+        for j in range(i + 1, n):
+            xj = x[j]
+            hj = _step(xj, r)
+            xw[i] = xi + hi
+            xw[j] = xj + hj
+            fpp = obj_f(o, xw)
+            xw[j] = xj - hj
+            fpm = obj_f(o, xw)
+            xw[i] = xi - hi
+            fmm = obj_f(o, xw)
+            xw[j] = xj + hj
+            fmp = obj_f(o, xw)
+            xw[i] = xi
+            xw[j] = xj
+            if o.error:
+                return FN_USER_ERROR
+            v = ((fpp - fpm) - (fmp - fmm)) / (4.0 * hi * hj)
+            h[i * nn + j] = v
+            h[j * nn + i] = v
+    return 0
+
+
+cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const double *v,
+                  double *out, int method, double rel_step, double *xw, double *gw) noexcept nogil:
+    """out = H(x) v from one (forward, needs g0) or two (central) gradients. xw, gw: n doubles."""
+    cdef int i, n = o.n
+    cdef double vnorm = 0.0, xnorm = 0.0, step, inv
+    cdef double r = rel_step if rel_step > 0.0 else default_rel_step(method, 1)
+    for i in range(n):
+        vnorm += v[i] * v[i]
+        xnorm += x[i] * x[i]
+    vnorm = sqrt(vnorm)
+    if vnorm == 0.0:
+        for i in range(n):
+            out[i] = 0.0
+        return 0
+    step = r * fmax(1.0, sqrt(xnorm)) / vnorm
+    for i in range(n):
+        xw[i] = x[i] + step * v[i]
+    fn_fg(o, xw, out)
+    if o.error:
+        return FN_USER_ERROR
+    if method == FD_FORWARD:
+        inv = 1.0 / step
+        for i in range(n):
+            out[i] = (out[i] - g0[i]) * inv
+    else:
+        for i in range(n):
+            xw[i] = x[i] - step * v[i]
+        fn_fg(o, xw, gw)
+        if o.error:
+            return FN_USER_ERROR
+        inv = 0.5 / step
+        for i in range(n):
+            out[i] = (out[i] - gw[i]) * inv
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Python entry points for fastnewton/_derivatives.py (which validates). Each allocates its
+# output and workspaces once, runs the kernel without the GIL, then re-raises a user error.
+
+import numpy as np
+from fastnewton._objective cimport Objective
+
+
+cdef int _method_code(str method) except -1:
+    if method == "forward":
+        return FD_FORWARD
+    if method == "central":
+        return FD_CENTRAL
+    raise ValueError(f"method must be 'forward' or 'central', got {method!r}")
+
+
+def _f0(Objective o, const double[::1] x):
+    cdef double f
+    with nogil:
+        f = obj_f(&o.c, &x[0])
+    o.check()
+    return f
+
+
+def _fg0(Objective o, const double[::1] x, double[::1] g):
+    cdef double f
+    with nogil:
+        f = fn_fg(&o.c, &x[0], &g[0])
+    o.check()
+    return f
+
+
+def _gradient(Objective o, const double[::1] x, double f0, str method, double rel_step):
+    cdef int m = _method_code(method)
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double[::1] g = np.empty(n)
+    cdef double[::1] xw = np.empty(n)
+    with nogil:
+        fd_gradient(&o.c, &x[0], f0, &g[0], m, rel_step, &xw[0])
+    o.check()
+    return g.base
+
+
+def _hessian_from_grad(Objective o, const double[::1] x, const double[::1] g0, str method,
+                       double rel_step):
+    cdef int m = _method_code(method)
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double[:, ::1] h = np.empty((n, n))
+    cdef double[:, ::1] work = np.empty((3, n))
+    with nogil:
+        fd_hessian_grad(&o.c, &x[0], &g0[0], &h[0, 0], m, rel_step,
+                        &work[0, 0], &work[1, 0], &work[2, 0])
+    o.check()
+    return h.base
+
+
+def _hessian_from_values(Objective o, const double[::1] x, double f0, double rel_step):
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double[:, ::1] h = np.empty((n, n))
+    cdef double[::1] xw = np.empty(n)
+    with nogil:
+        fd_hessian_values(&o.c, &x[0], f0, &h[0, 0], rel_step, &xw[0])
+    o.check()
+    return h.base
+
+
+def _hessp(Objective o, const double[::1] x, const double[::1] g0, const double[::1] v,
+           str method, double rel_step):
+    cdef int m = _method_code(method)
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double[::1] out = np.empty(n)
+    cdef double[:, ::1] work = np.empty((2, n))
+    with nogil:
+        fd_hessp(&o.c, &x[0], &g0[0], &v[0], &out[0], m, rel_step, &work[0, 0], &work[1, 0])
+    o.check()
+    return out.base

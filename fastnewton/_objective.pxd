@@ -1,0 +1,46 @@
+# C-level face of fastnewton/_objective.pyx: the one struct every kernel evaluates through.
+from fastnewton.fastnewton_h cimport fn_value_grad, fn_value
+
+cdef enum:
+    FD_FORWARD = 0
+    FD_CENTRAL = 1
+
+ctypedef struct fn_objective:
+    int n
+    fn_value_grad value_grad   # f and gradient; NULL for a value-only objective
+    fn_value value             # f alone; NULL when value_grad(…, grad=NULL, …) serves instead
+    void *user_data
+    Py_ssize_t nfev            # objective values computed (counted per solve, not globally)
+    Py_ssize_t njev            # gradients computed by the objective itself
+    int error                  # set by the Python trampoline when the callable raised
+    int fd_method              # FD_FORWARD / FD_CENTRAL, for gradients of value-only objectives
+    double fd_rel_step         # relative step for those gradients (0: the optimal default)
+    double *fd_work            # n doubles owned by the adapter, for those gradients
+
+
+cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
+    """f(x), counted."""
+    o.nfev += 1
+    if o.value != NULL:
+        return o.value(o.n, x, o.user_data)
+    return o.value_grad(o.n, x, NULL, o.user_data)
+
+
+cdef inline double obj_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
+    """f(x) and its gradient from the objective itself (value_grad must not be NULL)."""
+    o.nfev += 1
+    o.njev += 1
+    return o.value_grad(o.n, x, g, o.user_data)
+
+
+cdef class Objective:
+    cdef fn_objective c
+    cdef object fun
+    cdef object jac
+    cdef tuple args
+    cdef int mode
+    cdef object keepalive
+    cdef object exc
+    cdef double[::1] work
+    cdef double _call(self, const double *x, double *grad) noexcept
+    cdef int check(self) except -1

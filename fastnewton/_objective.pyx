@@ -1,0 +1,219 @@
+"""The objective adapter: a Python callable or a C function, seen by kernels as one C struct.
+
+Design
+------
+Kernels evaluate through ``fn_objective`` (``_objective.pxd``): a ``fn_value_grad`` and/or
+``fn_value`` function pointer from ``csrc/fastnewton.h`` plus ``user_data``. Two kinds fill it:
+
+* a ``scipy.LowLevelCallable`` whose signature is one of ``ACCEPTED_SIGNATURES``: its function
+  pointer and ``user_data`` go into the struct as they are, so evaluation needs neither the GIL
+  nor any Python object;
+* a Python callable ``fun(x, *args)`` (with ``jac`` a callable, ``jac=True`` or none): the
+  struct then points at a trampoline whose ``user_data`` is the ``Objective`` instance. The
+  trampoline takes the GIL for the call only, copies x into a fresh array (the user may keep
+  it), checks the returned shapes, and on any exception -- KeyboardInterrupt included -- stores
+  it, sets ``error`` and returns NaN. Kernels test ``error`` after every evaluation and stop at
+  once; the public function then re-raises the stored exception object (traceback intact),
+  the pattern of SciPy's ``_lib/_ccallback_c.pyx``.
+
+Evaluation counts live in the struct, so each solve counts its own.
+"""
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer, PyCapsule_GetContext
+from libc.string cimport memcpy
+from libc.math cimport NAN
+
+cimport numpy as cnp
+import numpy as np
+from scipy import LowLevelCallable
+
+cnp.import_array()
+
+ACCEPTED_SIGNATURES = (
+    "double (int, double *, double *, void *)",
+    "double (int, const double *, double *, void *)",
+    "double (int, double *, void *)",
+    "double (int, const double *, void *)",
+)
+_VALUE_GRAD_SIGNATURES = ACCEPTED_SIGNATURES[:2]
+
+# Python-callable modes
+cdef enum:
+    MODE_FUN = 0          # fun(x) -> f;           no gradient
+    MODE_FUN_JAC = 1      # fun(x) -> f, jac(x) -> g
+    MODE_JAC_TRUE = 2     # fun(x) -> (f, g)
+
+
+cdef double _py_value_grad(int n, const double *x, double *grad, void *user_data) noexcept nogil:
+    with gil:
+        return (<Objective>user_data)._call(x, grad)
+
+
+cdef double _py_value(int n, const double *x, void *user_data) noexcept nogil:
+    with gil:
+        return (<Objective>user_data)._call(x, NULL)
+
+
+cdef object _scalar(object f):
+    try:
+        return float(f)
+    except TypeError:
+        a = np.asarray(f)
+        if a.size == 1:
+            return float(a.reshape(()))
+        raise ValueError(f"fun must return a scalar, got an array of shape {a.shape}") from None
+
+
+cdef class Objective:
+    """Owner of one ``fn_objective``; build with ``make_objective``."""
+
+    def __cinit__(self):
+        self.c.n = 0
+        self.c.value_grad = NULL
+        self.c.value = NULL
+        self.c.user_data = NULL
+        self.c.nfev = 0
+        self.c.njev = 0
+        self.c.error = 0
+        self.c.fd_method = FD_CENTRAL
+        self.c.fd_rel_step = 0.0
+        self.c.fd_work = NULL
+
+    cdef double _call(self, const double *x, double *grad) noexcept:
+        # Runs with the GIL. Never lets an exception out: stores it and flags the struct.
+        cdef cnp.npy_intp dim = self.c.n
+        cdef const double[::1] gview
+        if self.c.error:
+            return NAN
+        try:
+            xa = cnp.PyArray_SimpleNew(1, &dim, cnp.NPY_DOUBLE)
+            memcpy(cnp.PyArray_DATA(<cnp.ndarray>xa), x, self.c.n * sizeof(double))
+            if self.mode == MODE_JAC_TRUE:
+                out = self.fun(xa, *self.args)
+                try:
+                    f, g = out
+                except (TypeError, ValueError):
+                    raise ValueError("with jac=True, fun must return a pair (f, gradient)") from None
+            else:
+                f = self.fun(xa, *self.args)
+                g = None
+                if grad != NULL:
+                    g = self.jac(xa, *self.args)
+            fval = _scalar(f)
+            if grad != NULL:
+                garr = np.asarray(g, dtype=np.float64)
+                if garr.shape != (self.c.n,):
+                    raise ValueError(f"the gradient must have shape ({self.c.n},), "
+                                     f"got {garr.shape}")
+                gview = np.ascontiguousarray(garr)
+                memcpy(grad, &gview[0], self.c.n * sizeof(double))
+            return fval
+        except BaseException as e:
+            self.exc = e
+            self.c.error = 1
+            return NAN
+
+    cdef int check(self) except -1:
+        """Re-raise the exception the user's callable raised, if any."""
+        if self.c.error:
+            exc, self.exc = self.exc, None
+            self.c.error = 0
+            raise exc
+        return 0
+
+    @property
+    def nfev(self):
+        return self.c.nfev
+
+    @property
+    def njev(self):
+        return self.c.njev
+
+    @property
+    def has_grad(self):
+        return self.c.value_grad != NULL
+
+    @property
+    def is_lowlevel(self):
+        return self.c.value_grad != &_py_value_grad and self.c.value != &_py_value
+
+    def reset_counts(self):
+        self.c.nfev = 0
+        self.c.njev = 0
+
+    def raise_if_error(self):
+        self.check()
+
+    def set_fd(self, method, double rel_step):
+        self.c.fd_method = FD_FORWARD if method == "forward" else FD_CENTRAL
+        self.c.fd_rel_step = rel_step
+
+    def value(self, const double[::1] x):
+        """f(x) through the kernel path (for tests and the Python layer)."""
+        cdef double f
+        with nogil:
+            f = obj_f(&self.c, &x[0])
+        self.check()
+        return f
+
+
+def _signature_of(llc):
+    return llc.signature.replace("  ", " ").strip()
+
+
+def make_objective(fun, Py_ssize_t n, args=(), jac=None):
+    """Build the ``Objective`` for `fun` (Python callable or LowLevelCallable) at dimension n.
+
+    jac: None (gradient from finite differences where one is needed), True (fun returns
+    (f, g)), or a callable jac(x, *args) -> g.
+    """
+    cdef Objective o = Objective()
+    cdef object cap
+    cdef const char *name
+    if n <= 0 or n > 2147483647:
+        raise ValueError(f"the dimension must be between 1 and 2**31 - 1, got {n}")
+    o.c.n = <int>n
+    if not isinstance(args, tuple):
+        args = (args,)
+    o.args = args
+    o.work = np.empty(n, dtype=np.float64)
+    o.c.fd_work = &o.work[0]
+    if isinstance(fun, LowLevelCallable):
+        sig = _signature_of(fun)
+        if sig not in ACCEPTED_SIGNATURES:
+            raise ValueError(f"unsupported LowLevelCallable signature {sig!r}; accepted "
+                             "signatures are: " + "; ".join(ACCEPTED_SIGNATURES))
+        if args:
+            raise ValueError("args cannot be used with a LowLevelCallable: pass user_data")
+        if callable(jac):
+            raise ValueError("jac must be None or True with a LowLevelCallable objective")
+        if sig not in _VALUE_GRAD_SIGNATURES and jac is True:
+            raise ValueError("jac=True needs a LowLevelCallable with a gradient argument; "
+                             f"{sig!r} computes values only")
+        cap = tuple.__getitem__(fun, 0)
+        name = PyCapsule_GetName(cap)
+        if sig in _VALUE_GRAD_SIGNATURES:
+            o.c.value_grad = <fn_value_grad>PyCapsule_GetPointer(cap, name)
+        else:
+            o.c.value = <fn_value>PyCapsule_GetPointer(cap, name)
+        o.c.user_data = PyCapsule_GetContext(cap)
+        o.keepalive = fun
+        return o
+    if not callable(fun):
+        raise TypeError(f"fun must be callable or a scipy.LowLevelCallable, got "
+                        f"{type(fun).__name__}")
+    o.fun = fun
+    o.c.user_data = <void *>o
+    if jac is None or jac is False:
+        o.mode = MODE_FUN
+        o.c.value = &_py_value
+    elif jac is True:
+        o.mode = MODE_JAC_TRUE
+        o.c.value_grad = &_py_value_grad
+    elif callable(jac):
+        o.mode = MODE_FUN_JAC
+        o.jac = jac
+        o.c.value_grad = &_py_value_grad
+        o.c.value = &_py_value
+    else:
+        raise ValueError(f"jac must be a callable, True or None, got {jac!r}")
+    return o
