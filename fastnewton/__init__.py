@@ -1,6 +1,7 @@
 """fastnewton: compiled Newton and quasi-Newton minimization with SciPy's calling convention."""
 from . import linalg
 from ._derivatives import gradient, hessian
+from ._wolfe import line_search
 
 __version__ = "0.1.0"
-__all__ = ["gradient", "hessian", "linalg"]
+__all__ = ["gradient", "hessian", "line_search", "linalg"]

@@ -31,7 +31,7 @@ from libc.math cimport fabs, sqrt, fmax
 from libc.string cimport memcpy
 
 from fastnewton.fastnewton_h cimport FN_USER_ERROR
-from fastnewton._objective cimport fn_objective, obj_f, obj_fg, FD_FORWARD, FD_CENTRAL
+from fastnewton._objective cimport fn_objective, obj_f, obj_fg, obj_g, FD_FORWARD, FD_CENTRAL
 
 # eps^(1/2), eps^(1/3), eps^(1/4) for IEEE double, eps = 2**-52
 cdef double EPS_1_2 = 1.4901161193847656e-08
@@ -89,6 +89,15 @@ cdef double fn_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
         return f
     fd_gradient(o, x, f, g, o.fd_method, o.fd_rel_step, o.fd_work)
     return f
+
+
+cdef void fn_g_at(fn_objective *o, const double *x, double f, double *g) noexcept nogil:
+    """The gradient at x where f = f(x) is already known: the objective's gradient alone when
+    it has one, else finite differences reusing f. Callers test o.error afterwards."""
+    if o.value_grad != NULL:
+        obj_g(o, x, g)
+    else:
+        fd_gradient(o, x, f, g, o.fd_method, o.fd_rel_step, o.fd_work)
 
 
 cdef int fd_hessian_grad(fn_objective *o, const double *x, const double *g0, double *h,

@@ -9,6 +9,8 @@ ctypedef struct fn_objective:
     int n
     fn_value_grad value_grad   # f and gradient; NULL for a value-only objective
     fn_value value             # f alone; NULL when value_grad(…, grad=NULL, …) serves instead
+    fn_value_grad gradient     # the gradient alone (return value unused) where it costs less
+                               # than f and gradient together (a separate jac); else NULL
     void *user_data
     Py_ssize_t nfev            # objective values computed (counted per solve, not globally)
     Py_ssize_t njev            # gradients computed by the objective itself
@@ -33,6 +35,15 @@ cdef inline double obj_fg(fn_objective *o, const double *x, double *g) noexcept 
     return o.value_grad(o.n, x, g, o.user_data)
 
 
+cdef inline void obj_g(fn_objective *o, const double *x, double *g) noexcept nogil:
+    """The gradient alone, at a point whose f is already known (value_grad must not be NULL)."""
+    if o.gradient != NULL:
+        o.njev += 1
+        o.gradient(o.n, x, g, o.user_data)
+    else:
+        obj_fg(o, x, g)
+
+
 cdef class Objective:
     cdef fn_objective c
     cdef object fun
@@ -42,5 +53,5 @@ cdef class Objective:
     cdef object keepalive
     cdef object exc
     cdef double[::1] work
-    cdef double _call(self, const double *x, double *grad) noexcept
+    cdef double _call(self, const double *x, double *grad, bint need_f) noexcept
     cdef int check(self) except -1

@@ -45,12 +45,17 @@ cdef enum:
 
 cdef double _py_value_grad(int n, const double *x, double *grad, void *user_data) noexcept nogil:
     with gil:
-        return (<Objective>user_data)._call(x, grad)
+        return (<Objective>user_data)._call(x, grad, True)
+
+
+cdef double _py_grad(int n, const double *x, double *grad, void *user_data) noexcept nogil:
+    with gil:
+        return (<Objective>user_data)._call(x, grad, False)
 
 
 cdef double _py_value(int n, const double *x, void *user_data) noexcept nogil:
     with gil:
-        return (<Objective>user_data)._call(x, NULL)
+        return (<Objective>user_data)._call(x, NULL, True)
 
 
 cdef object _scalar(object f):
@@ -70,6 +75,7 @@ cdef class Objective:
         self.c.n = 0
         self.c.value_grad = NULL
         self.c.value = NULL
+        self.c.gradient = NULL
         self.c.user_data = NULL
         self.c.nfev = 0
         self.c.njev = 0
@@ -78,7 +84,7 @@ cdef class Objective:
         self.c.fd_rel_step = 0.0
         self.c.fd_work = NULL
 
-    cdef double _call(self, const double *x, double *grad) noexcept:
+    cdef double _call(self, const double *x, double *grad, bint need_f) noexcept:
         # Runs with the GIL. Never lets an exception out: stores it and flags the struct.
         cdef cnp.npy_intp dim = self.c.n
         cdef const double[::1] gview
@@ -94,7 +100,7 @@ cdef class Objective:
                 except (TypeError, ValueError):
                     raise ValueError("with jac=True, fun must return a pair (f, gradient)") from None
             else:
-                f = self.fun(xa, *self.args)
+                f = self.fun(xa, *self.args) if need_f else 0.0
                 g = None
                 if grad != NULL:
                     g = self.jac(xa, *self.args)
@@ -214,6 +220,7 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
         o.jac = jac
         o.c.value_grad = &_py_value_grad
         o.c.value = &_py_value
+        o.c.gradient = &_py_grad
     else:
         raise ValueError(f"jac must be a callable, True or None, got {jac!r}")
     return o

@@ -1,0 +1,326 @@
+"""Strong-Wolfe line search (nogil, allocation-free).
+
+Design
+------
+Along a descent direction p from x, phi(alpha) = f(x + alpha p) with phi'(0) = g^T p < 0. A
+step alpha satisfies the strong Wolfe conditions when
+
+    phi(alpha) <= phi(0) + c1 alpha phi'(0)         (sufficient decrease, Armijo)
+    |phi'(alpha)| <= c2 |phi'(0)|                     (curvature),   0 < c1 < c2 < 1.
+
+Algorithm: Nocedal & Wright, *Numerical Optimization*, 2nd ed., Alg. 3.5 (bracketing) and
+Alg. 3.6 (zoom), with the zoom's trial step from a safeguarded cubic interpolation through
+phi(lo), phi'(lo), phi(hi) and the previous endpoint, falling back to a quadratic through
+phi(lo), phi'(lo), phi(hi), and to bisection when either lands too close to an end of the
+interval (within 20% / 10% of its length). The bracketing phase starts at the caller's
+alpha0 and doubles the step (capped at amax).
+
+Why this one rather than More-Thuente: it is the algorithm SciPy's ``line_search`` uses, so
+``fastnewton.line_search`` can be a drop-in with the same acceptance behaviour and comparable
+evaluation counts, and its logic needs only function values at rejected points: the gradient
+is computed only where the Armijo test has passed, which saves evaluations when the
+objective can give f without g (a separate ``jac``, or a finite-difference gradient).
+Objectives that always produce f and g together are evaluated that way, once per trial.
+
+Guards: a direction with phi'(0) >= 0 is reported (FN_NOT_DESCENT) without evaluating
+anything; a non-finite phi at a trial step counts as "too far" (it becomes the upper end of
+the bracket, and the next trial is found by bisection); a user error in the objective stops
+the search at once (FN_USER_ERROR). On failure (FN_LINESEARCH_FAILED) the result holds the
+best point seen (lowest finite f below phi(0)), with its gradient, or alpha = 0.
+"""
+from libc.math cimport fabs, sqrt, isfinite, INFINITY, NAN
+
+from fastnewton.fastnewton_h cimport FN_LINESEARCH_FAILED, FN_NOT_DESCENT, FN_USER_ERROR
+from fastnewton._objective cimport fn_objective, obj_f, obj_fg
+from fastnewton._fdiff cimport fn_g_at
+
+cdef double CUBIC_GUARD = 0.2
+cdef double QUAD_GUARD = 0.1
+
+
+cdef inline double _dot(int n, const double *a, const double *b) noexcept nogil:
+    cdef int i
+    cdef double s = 0.0
+    for i in range(n):
+        s += a[i] * b[i]
+    return s
+
+
+cdef inline double _cubic_min(double a, double fa, double fpa, double b, double fb,
+                              double c, double fc) noexcept nogil:
+    """Minimizer of the cubic through (a, fa) with slope fpa, (b, fb) and (c, fc); NaN if none."""
+    cdef double db = b - a, dc = c - a
+    cdef double denom = (db * dc) * (db * dc) * (db - dc)
+    cdef double rb = fb - fa - fpa * db, rc = fc - fa - fpa * dc
+    cdef double A, B, rad
+    if denom == 0.0:
+        return NAN
+    A = (dc * dc * rb - db * db * rc) / denom
+    B = (-dc * dc * dc * rb + db * db * db * rc) / denom
+    rad = B * B - 3.0 * A * fpa
+    if A == 0.0 or rad < 0.0:
+        return NAN
+    return a + (-B + sqrt(rad)) / (3.0 * A)
+
+
+cdef inline double _quad_min(double a, double fa, double fpa, double b, double fb) noexcept nogil:
+    """Minimizer of the quadratic through (a, fa) with slope fpa and (b, fb); NaN if none."""
+    cdef double db = b - a
+    cdef double B
+    if db == 0.0:
+        return NAN
+    B = (fb - fa - fpa * db) / (db * db)
+    if not B > 0.0:
+        return NAN
+    return a - fpa / (2.0 * B)
+
+
+cdef struct _search:
+    # everything the two phases share; lives on the stack of wolfe_search
+    fn_objective *o
+    const double *x
+    const double *p
+    double *xt
+    double *gt
+    const ls_params *prm
+    double f0
+    double dphi0
+    bint separate        # f can be had without g
+    double g_alpha       # the step at which gt holds the gradient (NaN: none)
+    double best_alpha    # lowest finite f seen so far, and where
+    double best_f
+
+
+cdef inline double _phi(_search *s, double alpha) noexcept nogil:
+    """phi(alpha); also the gradient when the objective gives both at once."""
+    cdef int i, n = s.o.n
+    cdef double f
+    for i in range(n):
+        s.xt[i] = s.x[i] + alpha * s.p[i]
+    if s.separate:
+        f = obj_f(s.o, s.xt)
+    else:
+        f = obj_fg(s.o, s.xt, s.gt)
+        s.g_alpha = alpha
+    if isfinite(f) and f < s.best_f:
+        s.best_f = f
+        s.best_alpha = alpha
+    return f
+
+
+cdef inline double _dphi(_search *s, double alpha, double f) noexcept nogil:
+    """phi'(alpha) at the point _phi was last called at (x_out already holds it)."""
+    if s.g_alpha != alpha:
+        fn_g_at(s.o, s.xt, f, s.gt)
+        s.g_alpha = alpha
+    return _dot(s.o.n, s.gt, s.p)
+
+
+cdef inline int _accept(_search *s, double alpha, double f, double dphi) noexcept nogil:
+    """1 if alpha is a strong-Wolfe point the extra condition (if any) accepts; -1 stop."""
+    if fabs(dphi) > -s.prm.c2 * s.dphi0:
+        return 0
+    if s.prm.extra == NULL:
+        return 1
+    return s.prm.extra(alpha, s.xt, f, s.gt, s.prm.extra_data)
+
+
+cdef int _finish(_search *s, int status, double alpha, double f, double dphi,
+                 ls_result *res) noexcept nogil:
+    cdef int i
+    if status == 0:
+        res.alpha = alpha
+        res.f = f
+        res.slope = dphi
+        res.grad_valid = 1
+        return 0
+    if status == FN_USER_ERROR or s.o.error:
+        return FN_USER_ERROR
+    # failure: hand back the best point seen, with its gradient
+    res.slope = NAN
+    res.grad_valid = 0
+    if s.best_alpha > 0.0:
+        res.alpha = s.best_alpha
+        res.f = s.best_f
+        for i in range(s.o.n):
+            s.xt[i] = s.x[i] + s.best_alpha * s.p[i]
+        if s.g_alpha != s.best_alpha:
+            fn_g_at(s.o, s.xt, s.best_f, s.gt)
+            if s.o.error:
+                return FN_USER_ERROR
+        res.slope = _dot(s.o.n, s.gt, s.p)
+        res.grad_valid = 1
+    else:
+        res.alpha = 0.0
+        res.f = s.f0
+        for i in range(s.o.n):
+            s.xt[i] = s.x[i]
+    return status
+
+
+cdef int _zoom(_search *s, double a_lo, double f_lo, double d_lo, double a_hi, double f_hi,
+               ls_result *res) noexcept nogil:
+    """N&W Alg. 3.6: a strong-Wolfe step in the interval between a_lo and a_hi, where a_lo
+    satisfies Armijo with the lowest f so far and d_lo (a_hi - a_lo) < 0."""
+    cdef double a_rec = 0.0, f_rec = s.f0
+    cdef double a_j, f_j, d_j, lo, hi, width
+    cdef int j, acc
+    for j in range(s.prm.maxiter):
+        width = a_hi - a_lo
+        lo = a_lo if width > 0.0 else a_hi
+        hi = a_hi if width > 0.0 else a_lo
+        a_j = NAN
+        if j > 0 and isfinite(f_hi) and isfinite(f_rec):
+            a_j = _cubic_min(a_lo, f_lo, d_lo, a_hi, f_hi, a_rec, f_rec)
+            if not (a_j > lo + CUBIC_GUARD * fabs(width) and a_j < hi - CUBIC_GUARD * fabs(width)):
+                a_j = NAN
+        if a_j != a_j and isfinite(f_hi):
+            a_j = _quad_min(a_lo, f_lo, d_lo, a_hi, f_hi)
+            if not (a_j > lo + QUAD_GUARD * fabs(width) and a_j < hi - QUAD_GUARD * fabs(width)):
+                a_j = NAN
+        if a_j != a_j:
+            a_j = a_lo + 0.5 * width
+        if a_j == a_lo or a_j == a_hi:
+            break                       # the interval is below rounding: no progress possible
+        f_j = _phi(s, a_j)
+        if s.o.error:
+            return FN_USER_ERROR
+        if not isfinite(f_j) or f_j > s.f0 + s.prm.c1 * a_j * s.dphi0 or f_j >= f_lo:
+            a_rec, f_rec = a_hi, f_hi
+            a_hi, f_hi = a_j, f_j
+            continue
+        d_j = _dphi(s, a_j, f_j)
+        if s.o.error:
+            return FN_USER_ERROR
+        acc = _accept(s, a_j, f_j, d_j)
+        if acc == 1:
+            return _finish(s, 0, a_j, f_j, d_j, res)
+        if acc < 0:
+            return _finish(s, FN_USER_ERROR, 0.0, 0.0, 0.0, res)
+        if d_j * (a_hi - a_lo) >= 0.0:
+            a_rec, f_rec = a_hi, f_hi
+            a_hi, f_hi = a_lo, f_lo
+        else:
+            a_rec, f_rec = a_lo, f_lo
+        a_lo, f_lo, d_lo = a_j, f_j, d_j
+    return _finish(s, FN_LINESEARCH_FAILED, 0.0, 0.0, 0.0, res)
+
+
+cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double f0,
+                      double dphi0, double alpha0, const ls_params *prm, double *x_out,
+                      double *g_out, ls_result *res) noexcept nogil:
+    """Find alpha with x_out = x + alpha p satisfying the strong Wolfe conditions.
+
+    f0 = f(x), dphi0 = grad f(x) . p. On return 0, x_out, g_out and res describe the accepted
+    point; otherwise the status says why (FN_NOT_DESCENT, FN_LINESEARCH_FAILED with the best
+    point seen in x_out / res, FN_USER_ERROR).
+    """
+    cdef _search s
+    cdef double a_prev = 0.0, f_prev = f0, d_prev = dphi0
+    cdef double a = alpha0, f, d
+    cdef double amax = prm.amax if prm.amax > 0.0 else INFINITY
+    cdef int i, acc
+    s.o = o
+    s.x = x
+    s.p = p
+    s.xt = x_out
+    s.gt = g_out
+    s.prm = prm
+    s.f0 = f0
+    s.dphi0 = dphi0
+    s.separate = o.gradient != NULL or o.value_grad == NULL
+    s.g_alpha = NAN
+    s.best_alpha = 0.0
+    s.best_f = f0
+    res.alpha = 0.0
+    res.f = f0
+    res.slope = dphi0
+    res.grad_valid = 0
+    if not (dphi0 < 0.0):
+        return _finish(&s, FN_NOT_DESCENT, 0.0, 0.0, 0.0, res)
+    if a > amax:
+        a = amax
+    for i in range(prm.maxiter):
+        if not (a > 0.0):
+            break
+        f = _phi(&s, a)
+        if o.error:
+            return FN_USER_ERROR
+        if not isfinite(f) or f > f0 + prm.c1 * a * dphi0 or (i > 0 and f >= f_prev):
+            return _zoom(&s, a_prev, f_prev, d_prev, a, f, res)
+        d = _dphi(&s, a, f)
+        if o.error:
+            return FN_USER_ERROR
+        acc = _accept(&s, a, f, d)
+        if acc == 1:
+            return _finish(&s, 0, a, f, d, res)
+        if acc < 0:
+            return _finish(&s, FN_USER_ERROR, 0.0, 0.0, 0.0, res)
+        if d >= 0.0:
+            return _zoom(&s, a, f, d, a_prev, f_prev, res)
+        if a >= amax:
+            break                       # cannot extend beyond amax
+        a_prev, f_prev, d_prev = a, f, d
+        a = 2.0 * a if 2.0 * a < amax else amax
+    return _finish(&s, FN_LINESEARCH_FAILED, 0.0, 0.0, 0.0, res)
+
+
+# ---------------------------------------------------------------------------------------------
+# Python entry point for fastnewton/_wolfe.py (which validates).
+
+import numpy as np
+from fastnewton._objective cimport Objective
+
+
+cdef class _Extra:
+    """A Python extra_condition(alpha, x, f, g) -> bool, called at strong-Wolfe points."""
+    cdef Objective obj
+    cdef object fn
+
+    cdef int call(self, double alpha, const double *x, double f, const double *g) noexcept:
+        # Runs with the GIL; an exception is stored on the objective and stops the search.
+        cdef Py_ssize_t n = self.obj.c.n
+        try:
+            xa = np.asarray(<const double[:n]>x).copy()
+            ga = np.asarray(<const double[:n]>g).copy()
+            return 1 if self.fn(alpha, xa, f, ga) else 0
+        except BaseException as e:
+            self.obj.exc = e
+            self.obj.c.error = 1
+            return -1
+
+
+cdef int _py_extra(double alpha, const double *x, double f, const double *g,
+                   void *data) noexcept nogil:
+    with gil:
+        return (<_Extra>data).call(alpha, x, f, g)
+
+
+def _run(Objective obj, const double[::1] x, const double[::1] p, double f0, double dphi0,
+            double alpha0, double c1, double c2, double amax, int maxiter, extra_condition):
+    """Run wolfe_search without the GIL; returns (status, alpha, f, slope, x_new, g_new)."""
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double[::1] xt = np.empty(n)
+    cdef double[::1] gt = np.empty(n)
+    cdef ls_params prm
+    cdef ls_result res
+    cdef int status
+    cdef _Extra extra = None
+    prm.c1 = c1
+    prm.c2 = c2
+    prm.amax = amax
+    prm.maxiter = maxiter
+    prm.extra = NULL
+    prm.extra_data = NULL
+    if extra_condition is not None:
+        extra = _Extra()
+        extra.obj = obj
+        extra.fn = extra_condition
+        prm.extra = &_py_extra
+        prm.extra_data = <void *>extra
+    with nogil:
+        status = wolfe_search(&obj.c, &x[0], &p[0], f0, dphi0, alpha0, &prm, &xt[0], &gt[0],
+                              &res)
+    obj.check()
+    return (status, res.alpha, res.f, res.slope, xt.base,
+            gt.base if res.grad_valid else None)
