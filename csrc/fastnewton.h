@@ -18,6 +18,10 @@ typedef double (*fn_value_grad)(int n, const double *x, double *grad, void *user
 /* Value only: the gradient then comes from finite differences. */
 typedef double (*fn_value)(int n, const double *x, void *user_data);
 
+/* Optional exact Hessian: writes the n x n Hessian at x into hess (row-major); returns 0, or
+ * non-zero to stop the solve (an error the caller has recorded). */
+typedef int (*fn_hessian)(int n, const double *x, double *hess, void *user_data);
+
 /* Status codes shared by all solvers (DESIGN.md, "Status codes"). */
 enum fn_status {
     FN_CONVERGED = 0,        /* gradient tolerance reached */

@@ -11,9 +11,11 @@ Optimization*, 2nd ed., Alg. 3.3): factor H + tau I with
           = -min_i h_ii + beta_s     otherwise,
     tau_{k+1} = max(2 tau_k, beta_s) until dpotrf succeeds,
 
-where beta_s = beta * max_i |h_ii| (or beta * ||H||_F when the diagonal is zero, or beta when
-H = 0) scales the shift to the matrix. H + tau I is then positive definite, so the step
--(H + tau I)^{-1} g is a descent direction.
+where beta_s = beta * max(max_i |h_ii|, ||H||_F / n) (beta when H = 0) scales the shift to the
+matrix. The Frobenius term keeps beta_s from vanishing when the diagonal is tiny beside the
+off-diagonal entries; since every tau > ||H||_F makes H + tau I positive definite, the
+doubling then reaches a working shift in at most about log2(n / beta) steps. H + tau I is
+positive definite, so the step -(H + tau I)^{-1} g is a descent direction.
 
 A failed ``dpotrf`` overwrites part of the working triangle. Instead of a workspace copy of
 the matrix, the strict *opposite* triangle (which LAPACK never touches) holds the backup: it
@@ -30,8 +32,8 @@ from scipy.linalg.cython_lapack cimport dpotrf, dpotrs
 from scipy.linalg.cython_blas cimport dtrsm
 from libc.math cimport fabs, sqrt, isfinite
 
-# The shift tau is doubled at most this many times (2**200 * beta_s overflows nothing that a
-# finite matrix could need); reaching it means the matrix held non-finite values.
+# The shift tau is doubled at most this many times. beta_s >= beta ||H||_F / n, so a finite
+# matrix needs about log2(n / beta) doublings; reaching the limit means non-finite values.
 cdef int MAX_SHIFTS = 200
 
 
@@ -120,9 +122,9 @@ cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_wo
             dmin = v
         if fabs(v) > dmax:
             dmax = fabs(v)
-    scale = dmax
-    if scale == 0.0:
-        scale = sqrt(fro)
+    scale = sqrt(fro) / nn
+    if dmax > scale:
+        scale = dmax
     if scale == 0.0:
         scale = 1.0
     scale *= beta

@@ -2,6 +2,7 @@
 cdef extern from "fastnewton.h" nogil:
     ctypedef double (*fn_value_grad)(int n, const double *x, double *grad, void *user_data) noexcept
     ctypedef double (*fn_value)(int n, const double *x, void *user_data) noexcept
+    ctypedef int (*fn_hessian)(int n, const double *x, double *hess, void *user_data) noexcept
 
     enum fn_status:
         FN_CONVERGED

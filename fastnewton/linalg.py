@@ -59,9 +59,10 @@ def cho_solve_inplace(a, b):
     ------
     ValueError
         For a non-square, non-contiguous, non-float64, read-only or non-finite input, a ``b``
-        whose first dimension is not n.
+        whose first dimension is not n, or that shares memory with ``a``.
     numpy.linalg.LinAlgError
         If ``A`` is not positive definite (the leading minor of the reported order is not).
+        ``b`` is then unchanged, but the lower triangle of ``a`` is partly overwritten.
 
     Examples
     --------
@@ -80,6 +81,8 @@ def cho_solve_inplace(a, b):
         raise ValueError(f"b must have shape ({n},) or ({n}, k) to match a, got {b.shape}")
     if not b.flags.writeable:
         raise ValueError("b must be writeable (it is changed in place)")
+    if np.shares_memory(a, b):
+        raise ValueError("b must not share memory with a")
     if b.ndim == 1:
         if not b.flags.c_contiguous:
             raise ValueError("b must be contiguous to be changed in place")
@@ -106,8 +109,8 @@ def modified_cholesky(a, beta=1e-3):
 
     Nocedal & Wright, *Numerical Optimization*, Alg. 3.3: ``tau`` starts at 0 if every
     diagonal entry is positive, else at ``-min(diag) + beta_s``, and doubles (at least to
-    ``beta_s``) until the factorization succeeds; ``beta_s = beta * max|a_ii|`` scales the
-    shift to the matrix.
+    ``beta_s``) until the factorization succeeds; ``beta_s = beta * max(max|a_ii|, ||A||_F / n)``
+    (``beta`` for ``A = 0``) scales the shift to the matrix.
 
     Parameters
     ----------

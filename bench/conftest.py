@@ -1,0 +1,160 @@
+"""Shared set-up for the benchmarks: one BLAS thread, ours beside SciPy's, speed ratios.
+
+Conventions for a benchmark file ``bench/bench_*.py``:
+
+* Request the ``ours_vs_scipy`` fixture. It is parametrized (through the ``impl`` fixture)
+  over ``"fastnewton"`` and ``"scipy"``, so each test runs twice, timing one side per run.
+  Parametrize the test over a size (``n``) as usual.
+* Run with ``--benchmark-group-by=param``: the ``pytest_benchmark_group_stats`` hook below
+  then groups by test function and every parameter *except* ``impl``, so the two sides of one
+  size sit in one table, and the summary prints their median-time ratio (ours / SciPy).
+
+Every benchmark runs with BLAS pinned to one thread (threadpoolctl; see DESIGN.md, "BLAS
+threads"); the thread count is stored in each benchmark's ``extra_info["blas_threads"]`` and
+in the saved JSON's ``machine_info``, and printed under the ratio table.
+"""
+import pytest
+import scipy.linalg  # noqa: F401 - loads SciPy's OpenBLAS so that the limit below reaches it
+from pytest_benchmark.plugin import pytest_benchmark_group_stats as _default_group_stats
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import fastnewton  # noqa: F401 - its kernels call LAPACK through SciPy's OpenBLAS
+
+IMPLS = ("fastnewton", "scipy")
+BLAS_THREADS = 1
+_observed = {}  # BLAS thread count seen inside the limit, for the summary and machine_info
+_failed = set()  # node ids of benchmarks whose test failed (e.g. the two sides disagree)
+
+
+def _blas_threads():
+    """BLAS thread count now in force: an int if all loaded BLAS libraries agree, else a dict."""
+    counts = {f"{i['prefix']} ({i['internal_api']} {i['version']})": i["num_threads"]
+              for i in threadpool_info() if i["user_api"] == "blas"}
+    values = set(counts.values())
+    return values.pop() if len(values) == 1 else counts
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        _observed["blas_threads"] = _blas_threads()
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _record_blas_threads(request, _one_blas_thread):
+    if "benchmark" in request.fixturenames:
+        request.getfixturevalue("benchmark").extra_info["blas_threads"] = _blas_threads()
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info["blas_threads"] = _observed.get("blas_threads", BLAS_THREADS)
+
+
+@pytest.fixture(params=IMPLS)
+def impl(request):
+    """Which side of an ours-vs-SciPy benchmark this run times."""
+    return request.param
+
+
+@pytest.fixture
+def ours_vs_scipy(benchmark, impl):
+    """Time one side of a side-by-side benchmark, then check both sides agree.
+
+    Returns ``run(*, fastnewton, scipy, setup, rounds, check, warmup_rounds=1)``:
+
+    fastnewton, scipy : callables
+        The two implementations of the same work, called as ``f(*setup())``.
+    setup : callable
+        Returns a tuple of *fresh* arguments (copies for in-place functions), the same values
+        on every call. It runs before every round and is not timed.
+    rounds : int
+        Timed rounds, one call each.
+    check : callable
+        ``check(ours_result, scipy_result)`` asserts they agree. It is called after timing
+        with the result of the last timed round and the other side's result on fresh
+        arguments, so a broken path fails the benchmark instead of being measured.
+
+    Returns the timed side's result.
+    """
+    def run(*, fastnewton, scipy, setup, rounds, check, warmup_rounds=1):
+        funcs = {"fastnewton": fastnewton, "scipy": scipy}
+        benchmark.extra_info["impl"] = impl
+        timed = benchmark.pedantic(funcs[impl], setup=lambda: (tuple(setup()), {}),
+                                   rounds=rounds, iterations=1, warmup_rounds=warmup_rounds)
+        other = funcs[IMPLS[1] if impl == IMPLS[0] else IMPLS[0]](*setup())
+        if impl == "fastnewton":
+            check(timed, other)
+        else:
+            check(other, timed)
+        return timed
+
+    return run
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        _failed.add(report.nodeid)
+
+
+def _param_key(bench):
+    params = bench.get("params") or {}
+    rest = ", ".join(f"{k}={v}" for k, v in params.items() if k != "impl")
+    return f"{bench['name'].split('[')[0]}[{rest}]"
+
+
+def pytest_benchmark_group_stats(config, benchmarks, group_by):
+    """For ``--benchmark-group-by`` containing ``param``: leave ``impl`` out of the key."""
+    if "param" not in group_by.split(","):
+        return None  # pytest-benchmark's own grouping
+    keyed = [dict(b, param=_param_key(b)) if "impl" in (b.get("params") or {}) else b
+             for b in benchmarks]
+    return _default_group_stats(config, keyed, group_by)
+
+
+def _format_time(seconds):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3f} {unit}"
+    return f"{seconds / 1e-9:.1f} ns"
+
+
+def _ratio_rows(groups):
+    """(group, ours, scipy, ratio) for each group with exactly one passing run of each side;
+    ratio is None where a side's test failed (its time measured a broken path)."""
+    rows = []
+    for name, benches in groups or ():
+        current = [b for b in benches if b.get("path") is None]  # not ones loaded for --compare
+        failed = any(b.get("fullname") in _failed for b in current)
+        by_impl = {}
+        for b in current:
+            impl_name = (b.get("params") or {}).get("impl")
+            if impl_name in IMPLS and b.get("median") is not None:
+                by_impl.setdefault(impl_name, []).append(b["median"])
+        if all(len(by_impl.get(i, ())) == 1 for i in IMPLS):
+            ours, theirs = by_impl["fastnewton"][0], by_impl["scipy"][0]
+            ratio = None if failed else (ours / theirs if theirs > 0 else float("nan"))
+            rows.append((str(name), ours, theirs, ratio))
+    return rows
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark has printed its tables
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or session.disabled:
+        return
+    rows = _ratio_rows(getattr(session, "groups", None))
+    if not rows:
+        return
+    tr = terminalreporter
+    header = ("group", "fastnewton median", "scipy median", "fastnewton/scipy")
+    width = max(len(header[0]), *(len(r[0]) for r in rows))
+    tr.ensure_newline()
+    threads = _observed.get("blas_threads", "unknown")
+    tr.write_sep("-", f"median time ratios, fastnewton / scipy (BLAS threads: {threads})")
+    tr.write_line(f"{header[0]:<{width}}  {header[1]:>18}  {header[2]:>14}  {header[3]:>16}")
+    for name, ours, theirs, ratio in rows:
+        shown = "test failed" if ratio is None else f"{ratio:.3f}"
+        tr.write_line(f"{name:<{width}}  {_format_time(ours):>18}  {_format_time(theirs):>14}  "
+                      f"{shown:>16}")
+    tr.write_line("ratio < 1: fastnewton is faster")
