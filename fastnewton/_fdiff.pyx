@@ -5,7 +5,8 @@ Design
 Step sizes (Nocedal & Wright, *Numerical Optimization*, 2nd ed., sec. 8.1; Gill, Murray &
 Wright, *Practical Optimization*, sec. 8.6). With machine epsilon eps and a relative step r,
 coordinate i moves by h_i = r * max(1, |x_i|), and h_i is then replaced by the exactly
-representable (x_i + h_i) - x_i, so the difference quotient divides by the step really taken.
+representable (x_i + h_i) - x_i; central quotients divide by (x_i + h_i) - (x_i - h_i) as
+computed, so every difference quotient divides by the step really taken.
 Truncation error T and rounding error R (|f| ~ L, derivatives of order k bounded by M_k):
 
   scheme                          r (default)   T              R              total
@@ -73,7 +74,7 @@ cdef int fd_gradient(fn_objective *o, const double *x, double f0, double *g, int
             fm = obj_f(o, xw)
             if o.error:
                 return FN_USER_ERROR
-            g[i] = (fp - fm) / (2.0 * h)
+            g[i] = (fp - fm) / ((xi + h) - xw[i])
         xw[i] = xi
     return 0
 
@@ -89,6 +90,17 @@ cdef double fn_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
         return f
     fd_gradient(o, x, f, g, o.fd_method, o.fd_rel_step, o.fd_work)
     return f
+
+
+cdef void fn_g(fn_objective *o, const double *x, double *g) noexcept nogil:
+    """The gradient alone, however the objective can give it most cheaply."""
+    cdef double f
+    if o.value_grad != NULL:
+        obj_g(o, x, g)
+    else:
+        f = obj_f(o, x)
+        if not o.error:
+            fd_gradient(o, x, f, g, o.fd_method, o.fd_rel_step, o.fd_work)
 
 
 cdef void fn_g_at(fn_objective *o, const double *x, double f, double *g) noexcept nogil:
@@ -114,7 +126,7 @@ cdef int fd_hessian_grad(fn_objective *o, const double *x, const double *g0, dou
         xj = x[j]
         step = _step(xj, r)
         xw[j] = xj + step
-        fn_fg(o, xw, gw1)
+        fn_g(o, xw, gw1)
         if o.error:
             return FN_USER_ERROR
         if method == FD_FORWARD:
@@ -123,20 +135,31 @@ cdef int fd_hessian_grad(fn_objective *o, const double *x, const double *g0, dou
                 h[j * nn + i] = (gw1[i] - g0[i]) * inv
         else:
             xw[j] = xj - step
-            fn_fg(o, xw, gw2)
+            fn_g(o, xw, gw2)
             if o.error:
                 return FN_USER_ERROR
-            inv = 0.5 / step
+            inv = 1.0 / ((xj + step) - xw[j])
             for i in range(n):
                 h[j * nn + i] = (gw1[i] - gw2[i]) * inv
         xw[j] = xj
-    # symmetrize: H = (H + H^T) / 2, the same number written to both halves
-    for j in range(n):
-        for i in range(j + 1, n):
-            v = 0.5 * (h[j * nn + i] + h[i * nn + j])
-            h[j * nn + i] = v
-            h[i * nn + j] = v
+    _symmetrize(h, n)
     return 0
+
+
+cdef void _symmetrize(double *h, int n) noexcept nogil:
+    """H = (H + H^T) / 2 in place, the same number written to both halves; in square tiles
+    so the transposed accesses stay in cache."""
+    cdef Py_ssize_t nn = n, bi, bj, i, j, iend, jend
+    cdef double v
+    for bi in range(0, nn, 32):
+        iend = bi + 32 if bi + 32 < nn else nn
+        for bj in range(bi, nn, 32):
+            jend = bj + 32 if bj + 32 < nn else nn
+            for i in range(bi, iend):
+                for j in range(bj if bj > i + 1 else i + 1, jend):
+                    v = 0.5 * (h[i * nn + j] + h[j * nn + i])
+                    h[i * nn + j] = v
+                    h[j * nn + i] = v
 
 
 cdef int fd_hessian_values(fn_objective *o, const double *x, double f0, double *h,
@@ -198,7 +221,7 @@ cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const doub
     step = r * fmax(1.0, sqrt(xnorm)) / vnorm
     for i in range(n):
         xw[i] = x[i] + step * v[i]
-    fn_fg(o, xw, out)
+    fn_g(o, xw, out)
     if o.error:
         return FN_USER_ERROR
     if method == FD_FORWARD:
@@ -208,7 +231,7 @@ cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const doub
     else:
         for i in range(n):
             xw[i] = x[i] - step * v[i]
-        fn_fg(o, xw, gw)
+        fn_g(o, xw, gw)
         if o.error:
             return FN_USER_ERROR
         inv = 0.5 / step

@@ -1,4 +1,5 @@
 # C-level face of fastnewton/_objective.pyx: the one struct every kernel evaluates through.
+from libc.math cimport NAN
 from fastnewton.fastnewton_h cimport fn_value_grad, fn_value
 
 cdef enum:
@@ -21,7 +22,9 @@ ctypedef struct fn_objective:
 
 
 cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
-    """f(x), counted."""
+    """f(x), counted; NaN without a call once the error flag is up."""
+    if o.error:
+        return NAN
     o.nfev += 1
     if o.value != NULL:
         return o.value(o.n, x, o.user_data)
@@ -30,6 +33,8 @@ cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
 
 cdef inline double obj_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
     """f(x) and its gradient from the objective itself (value_grad must not be NULL)."""
+    if o.error:
+        return NAN
     o.nfev += 1
     o.njev += 1
     return o.value_grad(o.n, x, g, o.user_data)
@@ -37,6 +42,8 @@ cdef inline double obj_fg(fn_objective *o, const double *x, double *g) noexcept 
 
 cdef inline void obj_g(fn_objective *o, const double *x, double *g) noexcept nogil:
     """The gradient alone, at a point whose f is already known (value_grad must not be NULL)."""
+    if o.error:
+        return
     if o.gradient != NULL:
         o.njev += 1
         o.gradient(o.n, x, g, o.user_data)

@@ -68,6 +68,21 @@ cdef object _scalar(object f):
         raise ValueError(f"fun must return a scalar, got an array of shape {a.shape}") from None
 
 
+cdef int _copy_grad(object g, double *out, Py_ssize_t n) except -1:
+    """Copy a gradient of shape (n,) into out; ValueError naming the shapes otherwise."""
+    cdef cnp.ndarray a
+    if (cnp.PyArray_Check(g) and cnp.PyArray_TYPE(<cnp.ndarray>g) == cnp.NPY_DOUBLE
+            and cnp.PyArray_NDIM(<cnp.ndarray>g) == 1
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g)):
+        a = <cnp.ndarray>g          # fast path: a contiguous float64 vector
+    else:
+        a = np.ascontiguousarray(g, dtype=np.float64)
+    if cnp.PyArray_NDIM(a) != 1 or cnp.PyArray_DIM(a, 0) != n:
+        raise ValueError(f"the gradient must have shape ({n},), got {np.shape(g)}")
+    memcpy(out, cnp.PyArray_DATA(a), n * sizeof(double))
+    return 0
+
+
 cdef class Objective:
     """Owner of one ``fn_objective``; build with ``make_objective``."""
 
@@ -87,7 +102,6 @@ cdef class Objective:
     cdef double _call(self, const double *x, double *grad, bint need_f) noexcept:
         # Runs with the GIL. Never lets an exception out: stores it and flags the struct.
         cdef cnp.npy_intp dim = self.c.n
-        cdef const double[::1] gview
         if self.c.error:
             return NAN
         try:
@@ -103,15 +117,13 @@ cdef class Objective:
                 f = self.fun(xa, *self.args) if need_f else 0.0
                 g = None
                 if grad != NULL:
+                    if need_f:   # fun may have written into its x: jac gets its own copy
+                        xa = cnp.PyArray_SimpleNew(1, &dim, cnp.NPY_DOUBLE)
+                        memcpy(cnp.PyArray_DATA(<cnp.ndarray>xa), x, self.c.n * sizeof(double))
                     g = self.jac(xa, *self.args)
             fval = _scalar(f)
             if grad != NULL:
-                garr = np.asarray(g, dtype=np.float64)
-                if garr.shape != (self.c.n,):
-                    raise ValueError(f"the gradient must have shape ({self.c.n},), "
-                                     f"got {garr.shape}")
-                gview = np.ascontiguousarray(garr)
-                memcpy(grad, &gview[0], self.c.n * sizeof(double))
+                _copy_grad(g, grad, self.c.n)
             return fval
         except BaseException as e:
             self.exc = e
