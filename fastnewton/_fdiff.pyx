@@ -272,6 +272,13 @@ def _fg0(Objective o, const double[::1] x, double[::1] g):
     return f
 
 
+def _g0(Objective o, const double[::1] x, double[::1] g):
+    """The gradient alone at x, however the objective gives it most cheaply."""
+    with nogil:
+        fn_g(&o.c, &x[0], &g[0])
+    o.check()
+
+
 def _gradient(Objective o, const double[::1] x, double f0, str method, double rel_step):
     cdef int m = _method_code(method)
     cdef Py_ssize_t n = x.shape[0]

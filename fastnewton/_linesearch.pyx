@@ -58,8 +58,12 @@ cdef inline double _cubic_min(double a, double fa, double fpa, double b, double 
     A = (dc * dc * rb - db * db * rc) / denom
     B = (-dc * dc * dc * rb + db * db * db * rc) / denom
     rad = B * B - 3.0 * A * fpa
-    if A == 0.0 or rad < 0.0:
+    if rad < 0.0 or (A == 0.0 and B <= 0.0):
         return NAN
+    # the root (-B + sqrt(rad)) / (3A), in the form that does not cancel: for B > 0 it equals
+    # -fpa / (B + sqrt(rad)), which also covers the quadratic limit A -> 0
+    if B > 0.0:
+        return a - fpa / (B + sqrt(rad))
     return a + (-B + sqrt(rad)) / (3.0 * A)
 
 

@@ -1,21 +1,31 @@
-# C-level face of fastnewton/_solvers.pyx: the iteration loops, sharing one options/result pair.
+# C-level face of fastnewton/_solvers.pyx: one iteration loop for every method, sharing one
+# options/result pair and the same line search, stopping tests and status codes.
 from fastnewton.fastnewton_h cimport fn_hessian
 from fastnewton._objective cimport fn_objective
 from fastnewton._linesearch cimport ls_params
+
+cdef enum:
+    METHOD_NEWTON = 0
+    METHOD_BFGS = 1
+    METHOD_LBFGS = 2
+    METHOD_SR1 = 3
 
 # Called after every iteration: 0 go on, 1 stop (status 4), -1 stop on an error (recorded).
 ctypedef int (*iter_hook)(int nit, const double *x, double f, const double *g,
                           void *data) noexcept nogil
 
 ctypedef struct solve_opts:
+    int method                # METHOD_*
     int maxiter
     double gtol               # stop when max_i |g_i| <= gtol
     double xtol               # stop (status 5) when max_i |dx_i| <= xtol * max(1, |x_i|)
-    int fd_method             # FD_FORWARD / FD_CENTRAL for finite-difference Hessians
+    int fd_method             # Newton: FD_FORWARD / FD_CENTRAL for finite-difference Hessians
     double fd_rel_step        # 0: the optimal default
-    double chol_beta          # modified Cholesky: smallest shift, relative to the diagonal
+    double chol_beta          # Newton, SR1: modified Cholesky's smallest relative shift
+    int memory                # L-BFGS: pairs kept
+    double sr1_r              # SR1: skip unless |s.(y - Bs)| >= r |s| |y - Bs|
     ls_params ls
-    fn_hessian hess           # exact Hessian, or NULL for finite differences
+    fn_hessian hess           # Newton: exact Hessian, or NULL for finite differences
     void *hess_data
     iter_hook hook            # NULL for none
     void *hook_data
@@ -23,9 +33,20 @@ ctypedef struct solve_opts:
 ctypedef struct solve_out:
     int status
     int nit
-    Py_ssize_t nhev
+    Py_ssize_t nhev           # Newton: Hessians evaluated
+    Py_ssize_t nskip          # quasi-Newton: updates skipped by the safeguards
+    int npairs                # L-BFGS: pairs stored; the newest is at slot (head - 1) mod m
+    int head
     double f
-    double tau                # the last modified-Cholesky shift (Newton)
+    double tau                # Newton, SR1: the last modified-Cholesky shift
 
-cdef int newton_solve(fn_objective *o, double *x, double *g, double *h, double *work,
-                      const solve_opts *opt, solve_out *out) noexcept nogil
+cdef Py_ssize_t work_size(int method, int n, int m) noexcept nogil
+cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
+               const solve_opts *opt, solve_out *out) noexcept nogil
+cdef bint bfgs_update(int n, double *h, const double *s, const double *y,
+                      double *u) noexcept nogil
+cdef bint sr1_update(int n, double *b, const double *s, const double *y, double *v,
+                     double r) noexcept nogil
+cdef void lbfgs_direction(int n, int m, int npairs, int head, const double *S,
+                          const double *Y, const double *rho, double *alpha, const double *g,
+                          double *p) noexcept nogil

@@ -1,33 +1,55 @@
-"""Iteration loops (nogil, allocation-free): Newton's method with a modified Cholesky step.
+"""Iteration loops (nogil, allocation-free): Newton, BFGS, L-BFGS and SR1 on one machinery.
 
 Design
 ------
-Relaxed Newton (Nocedal & Wright, *Numerical Optimization*, 2nd ed., ch. 3.4): at x_k with
-gradient g_k and Hessian H_k (exact, or finite differences of the gradient, or of values when
-there is no gradient), factor H_k + tau_k I = L L^T by the modified Cholesky of Alg. 3.3
-(tau_k = 0 when H_k is positive definite), solve for p_k = -(H_k + tau_k I)^{-1} g_k, a descent
-direction, and take x_{k+1} = x_k + alpha_k p_k with alpha_k from the strong-Wolfe line search
-started at alpha = 1, so the pure Newton step is taken near a minimizer and convergence is
-locally quadratic.
+Every method iterates x_{k+1} = x_k + alpha_k p_k with alpha_k from the shared strong-Wolfe
+line search (started at alpha = 1, the natural step of a Newton-type model; at the very
+first quasi-Newton iteration, where the model is the identity, at min(1, 1/||g||), as SciPy's
+BFGS does). Only the direction p_k differs (Nocedal & Wright, *Numerical Optimization*, 2nd
+ed., chapters 3, 6, 7):
 
-Stopping: max|g| <= gtol (status 0); maxiter iterations (1); the line search fails along both
-the Newton direction and, as a fallback, steepest descent (2); a non-finite Hessian (3); the
-iteration hook asks to stop (4); a step that changes x by at most xtol relative (5). Every
-stop leaves the best point found in x (the iterates decrease f monotonically) with its f and g.
+* Newton: H_k exact, or finite differences of the gradient (of values without one); factor
+  H_k + tau_k I = L L^T by the modified Cholesky of Alg. 3.3 (tau_k = 0 when H_k is positive
+  definite) and solve (H_k + tau_k I) p_k = -g_k: a descent direction, the pure Newton step
+  near a minimizer, so convergence is locally quadratic.
+* BFGS: p_k = -H_k g_k with the inverse approximation H updated by (6.17)
+      H+ = (I - rho s y^T) H (I - rho y s^T) + rho s s^T,   rho = 1 / y^T s,
+  written as one symmetric rank-2 BLAS update H+ = H + s w^T + w s^T with u = H y and
+  w = ((rho + rho^2 y^T u) / 2) s - rho u. H_0 = I, rescaled to (s^T y / y^T y) I before the
+  first update (6.20).
+* L-BFGS: the two-loop recursion (Alg. 7.4) over the last m pairs in circular buffers, with
+  H_0 = gamma I, gamma = s^T y / y^T y of the newest pair: O(mn) per iteration.
+* SR1: B+ = B + v v^T / (v^T s), v = y - B s (6.24), skipped unless
+  |s^T v| >= r ||s|| ||v|| (6.26). B may be indefinite, so the step solves
+  (B + tau I) p = -g with the same modified Cholesky as Newton, which keeps p a descent
+  direction (a line-search method rather than a trust region, so one step machinery serves
+  all four methods).
 
-Memory: the caller allocates everything once (x, g: n; h: n*n; work: 6n); nothing is
-allocated inside the loop. h is C-ordered; LAPACK's 'U' is its lower triangle.
+A quasi-Newton update is skipped (and counted) unless s^T y > sqrt(eps) ||s|| ||y||; under the
+strong Wolfe conditions s^T y >= (1 - c2) |g^T s| > 0, so this only guards rounding.
+
+Stopping: max|g| <= gtol (status 0); maxiter iterations (1); the line search fails along the
+method's direction and along steepest descent (2); a non-finite Hessian (3); the iteration
+hook asks to stop (4); a step that changes x by at most xtol relative (5). Every stop leaves
+the best point found in x (the iterates decrease f monotonically) with its f and g.
+
+Memory: the caller allocates once x, g (n), mat (n*n; 2*m*n + 2m for L-BFGS) and work
+(work_size); nothing is allocated inside the loop. Matrices are C-ordered; LAPACK's and
+BLAS's 'U' is their lower triangle, the one every update keeps.
 """
-from libc.math cimport fabs, fmax, isfinite, NAN
-from libc.string cimport memcpy
+from libc.math cimport fabs, fmax, sqrt, isfinite, NAN
+from libc.string cimport memcpy, memset
+from scipy.linalg.cython_blas cimport dsymv, dsyr2
 
 from fastnewton.fastnewton_h cimport (FN_CONVERGED, FN_MAXITER, FN_LINESEARCH_FAILED,
                                       FN_NONFINITE, FN_CALLBACK_STOP, FN_CONVERGED_STEP,
-                                      FN_USER_ERROR, FN_NOT_DESCENT)
-from fastnewton._objective cimport fn_objective, obj_f, FD_CENTRAL
-from fastnewton._fdiff cimport fn_fg, fd_hessian_grad, fd_hessian_values
+                                      FN_USER_ERROR)
+from fastnewton._objective cimport fn_objective
+from fastnewton._fdiff cimport fd_hessian_grad, fd_hessian_values
 from fastnewton._linalg cimport modified_chol, chol_solve, all_finite
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
+
+cdef double SQRT_EPS = 1.4901161193847656e-08
 
 
 cdef inline double _amax(int n, const double *v) noexcept nogil:
@@ -40,11 +62,17 @@ cdef inline double _amax(int n, const double *v) noexcept nogil:
 
 
 cdef inline double _dot(int n, const double *a, const double *b) noexcept nogil:
-    cdef int i
-    cdef double s = 0.0
-    for i in range(n):
-        s += a[i] * b[i]
-    return s
+    # four partial sums: lets the compiler keep several multiply-adds in flight
+    cdef int i, n4 = n - n % 4
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    for i in range(0, n4, 4):
+        s0 += a[i] * b[i]
+        s1 += a[i + 1] * b[i + 1]
+        s2 += a[i + 2] * b[i + 2]
+        s3 += a[i + 3] * b[i + 3]
+    for i in range(n4, n):
+        s0 += a[i] * b[i]
+    return (s0 + s1) + (s2 + s3)
 
 
 cdef inline bint _step_vanished(int n, const double *xold, const double *xnew,
@@ -56,41 +84,173 @@ cdef inline bint _step_vanished(int n, const double *xold, const double *xnew,
     return True
 
 
-cdef int _hessian(fn_objective *o, const double *x, double f, const double *g, double *h,
-                  double *work, const solve_opts *opt) noexcept nogil:
-    """h = Hessian at x: exact, FD of gradients, or FD of values. work: 3n doubles."""
-    cdef int n = o.n
+cdef inline void _identity(int n, double *a, double d) noexcept nogil:
+    cdef Py_ssize_t i, nn = n
+    memset(a, 0, nn * nn * sizeof(double))
+    for i in range(nn):
+        a[i * nn + i] = d
+
+
+cdef Py_ssize_t work_size(int method, int n, int m) noexcept nogil:
+    """Doubles of `work` that solve() needs: p, x_trial, g_trial, then per method."""
+    cdef Py_ssize_t nn = n
+    if method == METHOD_NEWTON:
+        return 6 * nn                       # + 3n finite differences (first n: diag backup)
+    if method == METHOD_BFGS:
+        return 6 * nn                       # + s, y, u
+    if method == METHOD_SR1:
+        return 7 * nn + nn * nn             # + s, y, v, diag backup, and the factor (n*n)
+    return 3 * nn + 2 * <Py_ssize_t>m       # L-BFGS: + rho, alpha
+
+
+# ---------------------------------------------------------------------------------------------
+# The updates (exposed to tests through the Python entry points below)
+
+cdef bint bfgs_update(int n, double *h, const double *s, const double *y,
+                      double *u) noexcept nogil:
+    """Inverse BFGS update of h (lower triangle, C order) in place; False if skipped."""
+    cdef double sy = _dot(n, s, y), rho, yu, c, one = 1.0, zero = 0.0
+    cdef int inc = 1, i
+    cdef char uplo = b'U'
+    if not (sy > SQRT_EPS * sqrt(_dot(n, s, s) * _dot(n, y, y))):
+        return False
+    rho = 1.0 / sy
+    # u = H y
+    dsymv(&uplo, &n, &one, h, &n, <double *>y, &inc, &zero, u, &inc)
+    yu = _dot(n, y, u)
+    c = 0.5 * (rho + rho * rho * yu)
+    # u = c s - rho u   (u becomes w)
+    for i in range(n):
+        u[i] = c * s[i] - rho * u[i]
+    # H = H + s w^T + w s^T        (h changed in place, lower triangle)
+    dsyr2(&uplo, &n, &one, <double *>s, &inc, u, &inc, h, &n)
+    return True
+
+
+cdef bint sr1_update(int n, double *b, const double *s, const double *y, double *v,
+                     double r) noexcept nogil:
+    """SR1 update of b (lower triangle, C order) in place; False if skipped by (6.26)."""
+    cdef double sv, vv, one = 1.0, minus = -1.0, half
+    cdef int inc = 1, i
+    cdef char uplo = b'U'
+    # v = y - B s
+    for i in range(n):
+        v[i] = y[i]
+    dsymv(&uplo, &n, &minus, b, &n, <double *>s, &inc, &one, v, &inc)
+    sv = _dot(n, s, v)
+    vv = _dot(n, v, v)
+    if not (fabs(sv) >= r * sqrt(_dot(n, s, s) * vv)) or vv == 0.0:
+        return False
+    # B = B + v v^T / (v^T s)  written as the rank-2 form (v/2)(v/sv)^T + (v/sv)(v/2)^T
+    half = 0.5 / sv
+    dsyr2(&uplo, &n, &half, v, &inc, v, &inc, b, &n)
+    return True
+
+
+cdef void lbfgs_direction(int n, int m, int npairs, int head, const double *S,
+                          const double *Y, const double *rho, double *alpha, const double *g,
+                          double *p) noexcept nogil:
+    """p = -H g by the two-loop recursion over npairs pairs; the newest is in slot head - 1."""
+    cdef int k, j, i
+    cdef Py_ssize_t off
+    cdef double beta, gamma
+    for i in range(n):
+        p[i] = -g[i]
+    for k in range(npairs):                     # newest to oldest
+        j = (head - 1 - k + m) % m
+        off = <Py_ssize_t>j * n
+        alpha[j] = rho[j] * _dot(n, S + off, p)
+        for i in range(n):
+            p[i] -= alpha[j] * Y[off + i]
+    if npairs > 0:
+        j = (head - 1 + m) % m
+        off = <Py_ssize_t>j * n
+        gamma = 1.0 / (rho[j] * _dot(n, Y + off, Y + off))
+        for i in range(n):
+            p[i] *= gamma
+    for k in range(npairs - 1, -1, -1):         # oldest to newest
+        j = (head - 1 - k + m) % m
+        off = <Py_ssize_t>j * n
+        beta = rho[j] * _dot(n, Y + off, p)
+        for i in range(n):
+            p[i] += (alpha[j] - beta) * S[off + i]
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+
+cdef int _newton_direction(fn_objective *o, const double *x, double f, const double *g,
+                           double *h, double *p, double *fdw, const solve_opts *opt,
+                           solve_out *out) noexcept nogil:
+    """h = Hessian (exact / FD), factor h + tau I in place, p = -(h + tau I)^{-1} g."""
+    cdef int n = o.n, i
+    cdef double tau
+    out.nhev += 1
     if opt.hess != NULL:
         if opt.hess(n, x, h, opt.hess_data) != 0 or o.error:
             return FN_USER_ERROR
     elif o.value_grad != NULL:
         if fd_hessian_grad(o, x, g, h, opt.fd_method, opt.fd_rel_step,
-                           work, work + n, work + 2 * n) != 0:
+                           fdw, fdw + n, fdw + 2 * n) != 0:
             return FN_USER_ERROR
     else:
-        if fd_hessian_values(o, x, f, h, opt.fd_rel_step, work) != 0:
+        if fd_hessian_values(o, x, f, h, opt.fd_rel_step, fdw) != 0:
             return FN_USER_ERROR
     if not all_finite(h, <Py_ssize_t>n * n):
         return FN_NONFINITE
+    # h + tau I = L L^T              (h changed in place; its upper triangle keeps H, fdw[:n]
+    # its diagonal)
+    if modified_chol(b'U', n, h, opt.chol_beta, fdw, &tau) != 0:
+        return FN_NONFINITE
+    out.tau = tau
+    # p = -(H + tau I)^{-1} g
+    for i in range(n):
+        p[i] = -g[i]
+    chol_solve(b'U', n, h, p, 1)
     return 0
 
 
-cdef int newton_solve(fn_objective *o, double *x, double *g, double *h, double *work,
-                      const solve_opts *opt, solve_out *out) noexcept nogil:
-    """Minimize from x (changed in place). On entry g holds the gradient at x and out.f the
-    value (both finite, checked by the caller). work: 6n doubles."""
-    cdef int n = o.n, i, status
-    cdef bint vanished
-    cdef double *p = work            # search direction
-    cdef double *xt = work + n       # line-search trial point / next iterate
-    cdef double *gt = work + 2 * n   # gradient there
-    cdef double *fdw = work + 3 * n  # 3n: finite-difference workspace, then diag backup
-    cdef double f = out.f, dphi0, tau
-    cdef int one = 1
+cdef int _sr1_direction(int n, const double *b, double *fac, const double *g, double *p,
+                        double *diag, const solve_opts *opt, solve_out *out) noexcept nogil:
+    """p = -(B + tau I)^{-1} g, factoring a copy of B (B itself is kept for updates)."""
+    cdef int i
+    cdef double tau
+    memcpy(fac, b, <Py_ssize_t>n * n * sizeof(double))
+    if modified_chol(b'U', n, fac, opt.chol_beta, diag, &tau) != 0:
+        return FN_NONFINITE
+    out.tau = tau
+    for i in range(n):
+        p[i] = -g[i]
+    chol_solve(b'U', n, fac, p, 1)
+    return 0
+
+
+cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
+               const solve_opts *opt, solve_out *out) noexcept nogil:
+    """Minimize from x (changed in place) by opt.method. On entry g holds the gradient at x
+    and out.f the value (both finite, checked by the caller)."""
+    cdef int n = o.n, i, j, status, ret, method = opt.method, m = opt.memory
+    cdef Py_ssize_t nn = n
+    cdef bint vanished, fresh = True        # fresh: the model has learned nothing yet
+    cdef double *p = work
+    cdef double *xt = work + nn
+    cdef double *gt = work + 2 * nn
+    cdef double *aux = work + 3 * nn
+    cdef double *S = mat                    # L-BFGS buffers
+    cdef double *Y = mat + <Py_ssize_t>m * n
+    cdef double *rho = mat + 2 * <Py_ssize_t>m * n
+    cdef double *lalpha = rho + m
+    cdef double f = out.f, dphi0, alpha0, t, sy
     cdef ls_result res
+    cdef char uplo = b'U'
     out.nit = 0
     out.nhev = 0
+    out.nskip = 0
+    out.npairs = 0
+    out.head = 0
     out.tau = 0.0
+    if method == METHOD_BFGS or method == METHOD_SR1:
+        _identity(n, mat, 1.0)
     while True:
         if _amax(n, g) <= opt.gtol:
             status = FN_CONVERGED
@@ -98,51 +258,95 @@ cdef int newton_solve(fn_objective *o, double *x, double *g, double *h, double *
         if out.nit >= opt.maxiter:
             status = FN_MAXITER
             break
-        status = _hessian(o, x, f, g, h, fdw, opt)
-        out.nhev += 1
+        # ---- the direction
+        status = 0
+        if method == METHOD_NEWTON:
+            status = _newton_direction(o, x, f, g, mat, p, aux, opt, out)
+        elif method == METHOD_BFGS:
+            # p = -H g
+            t = -1.0
+            dphi0 = 0.0
+            i = 1
+            dsymv(&uplo, &n, &t, mat, &n, g, &i, &dphi0, p, &i)
+        elif method == METHOD_LBFGS:
+            lbfgs_direction(n, m, out.npairs, out.head, S, Y, rho, lalpha, g, p)
+        else:
+            status = _sr1_direction(n, mat, aux + 4 * nn, g, p, aux + 3 * nn, opt, out)
         if status != 0:
             break
-        # h + tau I = L L^T                    (h changed in place; its upper triangle keeps H)
-        if modified_chol(b'U', n, h, opt.chol_beta, fdw, &tau) != 0:
-            status = FN_NONFINITE
-            break
-        out.tau = tau
-        # p = -(H + tau I)^{-1} g
-        for i in range(n):
-            p[i] = -g[i]
-        chol_solve(b'U', n, h, p, 1)
         dphi0 = _dot(n, g, p)
         if not (dphi0 < 0.0 and isfinite(dphi0)):
-            # rounding destroyed descent: fall back to steepest descent
+            # rounding destroyed descent: steepest descent, and forget a quasi-Newton model
             for i in range(n):
                 p[i] = -g[i]
             dphi0 = _dot(n, g, p)
-        status = wolfe_search(o, x, p, f, dphi0, 1.0, &opt.ls, xt, gt, &res)
-        if status == FN_LINESEARCH_FAILED and res.alpha == 0.0:
-            # no decrease along the Newton direction at all: try steepest descent, scaled so
-            # its first trial step has the Newton step's length
-            tau = 0.0
+            if method == METHOD_BFGS or method == METHOD_SR1:
+                _identity(n, mat, 1.0)
+            out.npairs = 0
+            fresh = True
+        alpha0 = 1.0
+        if fresh and method != METHOD_NEWTON:
+            t = sqrt(_dot(n, p, p))
+            alpha0 = 1.0 / t if t > 1.0 else 1.0
+        # ---- the step
+        status = wolfe_search(o, x, p, f, dphi0, alpha0, &opt.ls, xt, gt, &res)
+        if (status == FN_LINESEARCH_FAILED and res.alpha == 0.0
+                and (method == METHOD_NEWTON or not fresh)):
+            # no decrease along the method's direction: try steepest descent, scaled so its
+            # first trial step has the length of the failed one
+            t = sqrt(_dot(n, p, p) / _dot(n, g, g))
             for i in range(n):
-                tau += p[i] * p[i]
-            tau = (tau / _dot(n, g, g)) ** 0.5
-            for i in range(n):
-                p[i] = -tau * g[i]
+                p[i] = -t * g[i]
             status = wolfe_search(o, x, p, f, _dot(n, g, p), 1.0, &opt.ls, xt, gt, &res)
         if status == FN_USER_ERROR:
             break
         if status != 0 and not (res.alpha > 0.0 and res.grad_valid):
             status = FN_LINESEARCH_FAILED   # (not-descent included): x is the best point
             break
-        # accept: x <- x + alpha p (or the best point a failed search found)
+        # ---- learn from the step: s = x_t - x, y = g_t - g
+        if method == METHOD_LBFGS:
+            j = out.head
+            for i in range(n):
+                S[<Py_ssize_t>j * n + i] = xt[i] - x[i]
+                Y[<Py_ssize_t>j * n + i] = gt[i] - g[i]
+            sy = _dot(n, S + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)
+            if sy > SQRT_EPS * sqrt(_dot(n, S + <Py_ssize_t>j * n, S + <Py_ssize_t>j * n)
+                                    * _dot(n, Y + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)):
+                rho[j] = 1.0 / sy
+                out.head = (j + 1) % m
+                if out.npairs < m:
+                    out.npairs += 1
+                fresh = False
+            else:
+                out.nskip += 1
+        elif method == METHOD_BFGS or method == METHOD_SR1:
+            for i in range(n):
+                aux[i] = xt[i] - x[i]
+                aux[nn + i] = gt[i] - g[i]
+            if fresh:
+                # scale the identity to the curvature just seen (N&W 6.20)
+                sy = _dot(n, aux, aux + nn)
+                if sy > 0.0:
+                    t = _dot(n, aux + nn, aux + nn)
+                    _identity(n, mat, sy / t if method == METHOD_BFGS else t / sy)
+            if method == METHOD_BFGS:
+                ret = bfgs_update(n, mat, aux, aux + nn, aux + 2 * nn)
+            else:
+                ret = sr1_update(n, mat, aux, aux + nn, aux + 2 * nn, opt.sr1_r)
+            if ret:
+                fresh = False
+            else:
+                out.nskip += 1
+        # ---- accept: x <- x + alpha p (or the best point a failed search found)
         out.nit += 1
         vanished = _step_vanished(n, x, xt, opt.xtol)
-        memcpy(x, xt, n * sizeof(double))
-        memcpy(g, gt, n * sizeof(double))
+        memcpy(x, xt, nn * sizeof(double))
+        memcpy(g, gt, nn * sizeof(double))
         f = res.f
         if opt.hook != NULL:
-            i = opt.hook(out.nit, x, f, g, opt.hook_data)
-            if i != 0:
-                status = FN_CALLBACK_STOP if i > 0 else FN_USER_ERROR
+            ret = opt.hook(out.nit, x, f, g, opt.hook_data)
+            if ret != 0:
+                status = FN_CALLBACK_STOP if ret > 0 else FN_USER_ERROR
                 break
         if vanished:
             status = FN_CONVERGED if _amax(n, g) <= opt.gtol else FN_CONVERGED_STEP
@@ -210,15 +414,19 @@ cdef int _py_hook(int nit, const double *x, double f, const double *g, void *dat
         return (<_PyHook>data).call(nit, x, f, g)
 
 
-cdef int _fill_opts(solve_opts *opt, Objective obj, dict o, hess, hook, list keep) except -1:
+cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess, hook,
+                    list keep) except -1:
     cdef _PyHessian ph
     cdef _PyHook pk
+    opt.method = method
     opt.maxiter = o["maxiter"]
     opt.gtol = o["gtol"]
     opt.xtol = o["xtol"]
-    opt.fd_method = o["fd_code"]
-    opt.fd_rel_step = o["rel_step"]
-    opt.chol_beta = o["chol_beta"]
+    opt.fd_method = o.get("fd_code", 1)
+    opt.fd_rel_step = o.get("rel_step", 0.0)
+    opt.chol_beta = o.get("chol_beta", 1e-3)
+    opt.memory = o.get("memory", 1)
+    opt.sr1_r = o.get("skip_r", 1e-8)
     opt.ls.c1 = o["c1"]
     opt.ls.c2 = o["c2"]
     opt.ls.amax = o["amax"]
@@ -246,26 +454,85 @@ cdef int _fill_opts(solve_opts *opt, Objective obj, dict o, hess, hook, list kee
     return 0
 
 
-def _newton(Objective obj, double[::1] x, double[::1] g, double f0, dict options, hess, hook):
-    """Run newton_solve without the GIL. x, g: in/out. Returns (status, nit, nhev, f, H)
-    where H is the last Hessian evaluated (None if none was)."""
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double[:, ::1] h = np.empty((n, n))
-    cdef double[::1] work = np.empty(6 * n)
+METHODS = {"newton": METHOD_NEWTON, "bfgs": METHOD_BFGS, "lbfgs": METHOD_LBFGS,
+           "sr1": METHOD_SR1}
+
+
+def _full_from_lower(double[:, ::1] a):
+    """The symmetric matrix whose lower triangle a holds."""
+    A = np.tril(np.asarray(a))
+    return A + np.tril(A, -1).T
+
+
+def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, dict options,
+           hess, hook):
+    """Run solve() without the GIL. x, g: in/out. Returns a dict: status, nit, nhev, nskip,
+    f, and the method's model: 'hess' (Newton: the last Hessian evaluated; SR1: B),
+    'hess_inv' (BFGS), or 'pairs' (L-BFGS: (S, Y), oldest first)."""
+    cdef int meth = METHODS[method]
+    cdef int n = <int>x.shape[0]
+    cdef int m = options.get("memory", 1)
+    cdef double[::1] mat
+    cdef double[::1] work = np.empty(work_size(meth, n, m))
     cdef solve_opts opt
     cdef solve_out out
     cdef list keep = []
-    cdef Py_ssize_t i, j
-    _fill_opts(&opt, obj, options, hess, hook, keep)
+    if meth == METHOD_LBFGS:
+        mat = np.empty(2 * <Py_ssize_t>m * n + 2 * m)
+    else:
+        mat = np.empty(<Py_ssize_t>n * n)
+    _fill_opts(&opt, meth, obj, options, hess, hook, keep)
     out.f = f0
     with nogil:
-        newton_solve(&obj.c, &x[0], &g[0], &h[0, 0], &work[0], &opt, &out)
+        solve(&obj.c, &x[0], &g[0], &mat[0], &work[0], &opt, &out)
     obj.check()
-    hess_out = None
-    if out.nhev > 0 and out.status != FN_NONFINITE:
-        # the strict upper triangle kept H; the diagonal backup is work[3n:4n]
-        H = np.asarray(h)
-        hess_out = np.triu(H, 1)
-        hess_out += hess_out.T
-        hess_out[np.diag_indices(n)] = np.asarray(work[3 * n:4 * n])
-    return out.status, out.nit, out.nhev, out.f, hess_out
+    result = {"status": out.status, "nit": out.nit, "nhev": out.nhev, "nskip": out.nskip,
+              "f": out.f, "tau": out.tau}
+    M = np.asarray(mat)
+    if meth == METHOD_NEWTON:
+        if out.nhev > 0 and out.status != FN_NONFINITE:
+            # the strict upper triangle kept H; the diagonal backup is work[3n:4n]
+            H = np.triu(M.reshape(n, n), 1)
+            H += H.T
+            H[np.diag_indices(n)] = np.asarray(work[3 * n:4 * n])
+            result["hess"] = H
+        else:
+            result["hess"] = None
+    elif meth == METHOD_BFGS:
+        result["hess_inv"] = _full_from_lower(M.reshape(n, n))
+    elif meth == METHOD_SR1:
+        result["hess"] = _full_from_lower(M.reshape(n, n))
+    else:
+        k = out.npairs
+        order = [(out.head - k + i) % m for i in range(k)]
+        S = M[:m * n].reshape(m, n)[order].copy()
+        Y = M[m * n:2 * m * n].reshape(m, n)[order].copy()
+        result["pairs"] = (S, Y)
+    return result
+
+
+# ---- the updates alone, for tests
+
+def _bfgs_update(double[:, ::1] h, const double[::1] s, const double[::1] y):
+    """Apply one inverse-BFGS update to the lower triangle of h in place; False if skipped."""
+    cdef double[::1] u = np.empty(s.shape[0])
+    return bfgs_update(<int>s.shape[0], &h[0, 0], &s[0], &y[0], &u[0])
+
+
+def _sr1_update(double[:, ::1] b, const double[::1] s, const double[::1] y, double r=1e-8):
+    """Apply one SR1 update to the lower triangle of b in place; False if skipped."""
+    cdef double[::1] v = np.empty(s.shape[0])
+    return sr1_update(<int>s.shape[0], &b[0, 0], &s[0], &y[0], &v[0], r)
+
+
+def _lbfgs_direction(const double[:, ::1] S, const double[:, ::1] Y, const double[::1] g):
+    """-H g by the two-loop recursion over the pairs (rows, oldest first)."""
+    cdef int k = <int>S.shape[0], n = <int>S.shape[1], i
+    cdef double[::1] rho = np.empty(max(k, 1))
+    cdef double[::1] alpha = np.empty(max(k, 1))
+    cdef double[::1] p = np.empty(n)
+    for i in range(k):
+        rho[i] = 1.0 / _dot(n, &S[i, 0], &Y[i, 0])
+    lbfgs_direction(n, max(k, 1), k, k % max(k, 1), &S[0, 0] if k else NULL,
+                    &Y[0, 0] if k else NULL, &rho[0], &alpha[0], &g[0], &p[0])
+    return np.asarray(p)

@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 
+from ._linalg import _all_finite
+
 _FD_METHODS = {"forward": "forward", "2-point": "forward",
                "central": "central", "3-point": "central"}
 
@@ -12,6 +14,10 @@ def as_point(x, name="x0"):
 
     The copy means the caller's array is never modified, whatever the solver does.
     """
+    if type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 1 and x.size:
+        a = x.copy()                       # the common case, without the general checks
+        if _all_finite(a):
+            return a
     try:
         a = np.asarray(x)
     except Exception as e:  # ragged lists and the like
@@ -57,6 +63,8 @@ def check_finite_value(f, what="f(x0)"):
 
 
 def check_finite_grad(g, what="the gradient at x0"):
+    if _all_finite(g):
+        return
     bad = ~np.isfinite(g)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

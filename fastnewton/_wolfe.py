@@ -119,25 +119,22 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
                          "computes the gradient")
     obj = make_objective(f, n, args, jac)
 
+    fc0 = 0
     if gfk is None:
         gfk = np.empty(n)
-        fval = _fdiff._fg0(obj, xk, gfk)
         if old_fval is None:
-            old_fval = fval
-            obj.reset_counts()
+            old_fval = _fdiff._fg0(obj, xk, gfk)   # f counted (as SciPy does), g not
             fc0 = 1
         else:
-            obj.reset_counts()
-            fc0 = 0
+            _fdiff._g0(obj, xk, gfk)
     else:
         gfk = np.array(gfk, dtype=np.float64)
         if gfk.shape != (n,):
             raise ValueError(f"gfk must have shape ({n},), got {gfk.shape}")
-        fc0 = 0
         if old_fval is None:
             old_fval = _fdiff._f0(obj, xk)
             fc0 = 1
-        obj.reset_counts()
+    obj.reset_counts()
     old_fval = float(old_fval)
     check_finite_value(old_fval, "f(xk)")
     check_finite_grad(gfk, "the gradient at xk")
