@@ -1,9 +1,11 @@
 """``python -m fastnewton demo``: standard test problems, fastnewton beside SciPy.
 
 For each problem both solvers get the same Python objective and analytic gradient. fastnewton
-runs its compiled Newton loop with a finite-difference Hessian; SciPy runs its closest
-counterpart (for Newton: ``trust-exact`` with a finite-difference Hessian callable built on
-``approx_derivative``, since trust-exact refuses the FD strings). Times are best of a few runs.
+runs its compiled loop (Newton with a finite-difference Hessian by default); SciPy runs its
+closest counterpart: Newton -> ``trust-exact`` with a finite-difference Hessian callable built
+on ``approx_derivative`` (trust-exact refuses the FD strings), BFGS -> ``BFGS``, L-BFGS ->
+``L-BFGS-B`` without bounds, SR1 -> ``trust-constr`` with ``hess=SR1()``. ``--method all``
+runs the four. Times are best of a few runs.
 """
 import argparse
 import time
@@ -26,7 +28,8 @@ DEMO_PROBLEMS = (
 
 
 def _scipy_counterpart(method, prob):
-    """(label, callable running SciPy's counterpart on prob)."""
+    """(label, callable running SciPy's counterpart of `method` on prob, at gtol 1e-5)."""
+    from scipy.optimize import SR1
     from scipy.optimize import minimize as sp_minimize
     from scipy.optimize._numdiff import approx_derivative
 
@@ -34,8 +37,18 @@ def _scipy_counterpart(method, prob):
         h = approx_derivative(prob.grad, x, method="3-point")
         return 0.5 * (h + h.T)
 
-    return "trust-exact", lambda: sp_minimize(prob.fun, prob.x0, jac=prob.grad, hess=fd_hess,
-                                             method="trust-exact", options={"gtol": 1e-5})
+    def run(meth, **kw):
+        return lambda: sp_minimize(prob.fun, prob.x0, jac=prob.grad, method=meth, **kw)
+
+    if method == "newton":
+        return "trust-exact", run("trust-exact", hess=fd_hess, options={"gtol": 1e-5})
+    if method == "bfgs":
+        return "BFGS", run("BFGS", options={"gtol": 1e-5})
+    if method == "lbfgs":
+        # L-BFGS-B stops on its projected-gradient norm pgtol (its name for gtol)
+        return "L-BFGS-B", run("L-BFGS-B", options={"gtol": 1e-5, "ftol": 0.0,
+                                                   "maxiter": 200 * prob.n})
+    return "trust-constr SR1", run("trust-constr", hess=SR1(), options={"gtol": 1e-5})
 
 
 def _best_time(fn, repeat):
@@ -52,7 +65,12 @@ def run(argv=()):
     parser.add_argument("--method", default="newton", help="fastnewton method (default newton)")
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best is shown)")
     ns = parser.parse_args(list(argv))
-    method = ns.method.lower()
+    methods = ["newton", "bfgs", "lbfgs", "sr1"] if ns.method.lower() == "all" else [ns.method.lower()]
+    for method in methods:
+        _table(method, ns.repeat)
+
+
+def _table(method, repeat):
     header = (f"{'problem':<22}{'n':>5}  {'solver':<18}{'nit':>5}{'nfev':>7}{'njev':>7}"
               f"{'|g|_inf':>10}{'f':>12}{'time':>10}{'speed-up':>9}")
     print(f"fastnewton {method} vs SciPy, same Python objective and gradient\n")
@@ -61,11 +79,11 @@ def run(argv=()):
     for name, n in DEMO_PROBLEMS:
         prob = _problems.get(name, n)
         t_ours, r = _best_time(lambda: minimize(prob.fun, prob.x0, jac=prob.grad,
-                                                method=method), ns.repeat)
+                                                method=method), repeat)
         label, sp = _scipy_counterpart(method, prob)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t_sp, s = _best_time(sp, ns.repeat)
+            t_sp, s = _best_time(sp, repeat)
         for solver, res, t, speed in ((f"fastnewton {method}", r, t_ours, t_sp / t_ours),
                                       (f"scipy {label}", s, t_sp, None)):
             gnorm = np.max(np.abs(prob.grad(res.x)))
@@ -76,4 +94,4 @@ def run(argv=()):
                   f"{res.fun:>12.4e}{t * 1e3:>8.2f}ms"
                   f"{(f'{speed:.1f}x' if speed else ''):>9}{mark}")
     print("\nspeed-up: SciPy's time / fastnewton's time (best of"
-          f" {ns.repeat}); both solvers stop at max|g| <= 1e-5.")
+          f" {repeat}); both solvers stop at max|g| <= 1e-5.\n")

@@ -3,7 +3,7 @@ import inspect
 import math
 
 import numpy as np
-from scipy.optimize import OptimizeResult
+from scipy.optimize import LbfgsInvHessProduct, OptimizeResult
 
 from . import _fdiff, _solvers
 from ._objective import make_objective
@@ -36,7 +36,12 @@ _COMMON = {
 }
 _METHOD_OPTIONS = {
     "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3),
+    "bfgs": dict(_COMMON),
+    "lbfgs": dict(_COMMON, memory=10),
+    "sr1": dict(_COMMON, chol_beta=1e-3, skip_r=1e-8),
 }
+# SciPy's spellings of the same methods
+_ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs"}
 
 
 def _options(method, options, tol, n):
@@ -73,6 +78,14 @@ def _options(method, options, tol, n):
         o["rel_step"] = 0.0 if r is None else float(r)
         if r is not None and not (o["rel_step"] > 0.0 and math.isfinite(o["rel_step"])):
             raise ValueError(f"rel_step must be a positive finite number, got {r!r}")
+    if "memory" in o:
+        o["memory"] = int(o["memory"])
+        if o["memory"] < 1:
+            raise ValueError(f"memory must be >= 1, got {o['memory']}")
+    if "skip_r" in o:
+        o["skip_r"] = float(o["skip_r"])
+        if not (0.0 <= o["skip_r"] < 1.0):
+            raise ValueError(f"skip_r must be in [0, 1), got {o['skip_r']}")
     if "chol_beta" in o:
         o["chol_beta"] = float(o["chol_beta"])
         if not (o["chol_beta"] > 0.0 and math.isfinite(o["chol_beta"])):
@@ -184,11 +197,14 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     if not isinstance(method, str):
         raise ValueError(f"method must be a string, got {type(method).__name__}")
     meth = method.lower()
+    meth = _ALIASES.get(meth, meth)
     if meth not in _METHOD_OPTIONS:
         raise ValueError(f"unknown method {method!r}; fastnewton's methods are: "
                          f"{', '.join(sorted(_METHOD_OPTIONS))}")
     opts = _options(meth, options, tol, n)
     jac_obj, grad_fd = _jac_mode(jac)
+    if hess is not None and meth != "newton":
+        raise ValueError(f"method {method!r} learns the Hessian from steps: hess must be None")
     if hess is not None and not callable(hess):
         if isinstance(hess, str):
             opts["fd"] = fd_method(hess, "hess")
@@ -207,17 +223,28 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
 
     state = {}
     hook = _make_hook(callback, opts["disp"], state)
-    status, nit, nhev, f, H = _solvers._newton(obj, x, g, f, opts, hess, hook)
-    res = OptimizeResult(x=x, fun=f, jac=g, hess=H, nit=nit, nfev=obj.nfev, njev=obj.njev,
-                         nhev=nhev, status=status, success=status in (0, 5),
-                         message=MESSAGES[status])
+    out = _solvers._solve(meth, obj, x, g, f, opts, hess, hook)
+    status, f = out["status"], out["f"]
+    res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=obj.nfev, njev=obj.njev,
+                         status=status, success=status in (0, 5), message=MESSAGES[status])
+    if meth == "newton":
+        res.hess = out["hess"]
+        res.nhev = out["nhev"]
+    elif meth == "bfgs":
+        res.hess_inv = out["hess_inv"]
+    elif meth == "sr1":
+        res.hess = out["hess"]
+    else:
+        S, Y = out["pairs"]
+        res.hess_inv = LbfgsInvHessProduct(S, Y) if len(S) else None
     if opts["disp"]:
         print(res.message)
         print(f"         Current function value: {f:.6e}")
-        print(f"         Iterations: {nit}")
+        print(f"         Iterations: {res.nit}")
         print(f"         Function evaluations: {obj.nfev}")
         print(f"         Gradient evaluations: {obj.njev}")
-        print(f"         Hessian evaluations: {nhev}")
+        if "nhev" in res:
+            print(f"         Hessian evaluations: {res.nhev}")
     return res
 
 
@@ -229,6 +256,7 @@ def scipy_method(method="newton"):
     fastnewton's options.
     """
     meth = method.lower() if isinstance(method, str) else method
+    meth = _ALIASES.get(meth, meth)
     if meth not in _METHOD_OPTIONS:
         raise ValueError(f"unknown method {method!r}; fastnewton's methods are: "
                          f"{', '.join(sorted(_METHOD_OPTIONS))}")

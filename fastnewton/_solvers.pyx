@@ -23,7 +23,8 @@ ed., chapters 3, 6, 7):
   |s^T v| >= r ||s|| ||v|| (6.26). B may be indefinite, so the step solves
   (B + tau I) p = -g with the same modified Cholesky as Newton, which keeps p a descent
   direction (a line-search method rather than a trust region, so one step machinery serves
-  all four methods).
+  all four methods). B may also be nearly singular, making p huge, so the first trial step
+  is capped at ten times the length of the previous step: a trust radius in effect.
 
 A quasi-Newton update is skipped (and counted) unless s^T y > sqrt(eps) ||s|| ||y||; under the
 strong Wolfe conditions s^T y >= (1 - c2) |g^T s| > 0, so this only guards rounding.
@@ -240,7 +241,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     cdef double *Y = mat + <Py_ssize_t>m * n
     cdef double *rho = mat + 2 * <Py_ssize_t>m * n
     cdef double *lalpha = rho + m
-    cdef double f = out.f, dphi0, alpha0, t, sy
+    cdef double f = out.f, dphi0, alpha0, t, sy, slen = 0.0
     cdef ls_result res
     cdef char uplo = b'U'
     out.nit = 0
@@ -288,6 +289,12 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
         if fresh and method != METHOD_NEWTON:
             t = sqrt(_dot(n, p, p))
             alpha0 = 1.0 / t if t > 1.0 else 1.0
+        elif method == METHOD_SR1:
+            # B may be nearly singular along some direction, making p huge: let the first
+            # trial step grow at most tenfold over the last step (a trust radius in effect)
+            t = sqrt(_dot(n, p, p))
+            if t > 10.0 * slen:
+                alpha0 = 10.0 * slen / t
         # ---- the step
         status = wolfe_search(o, x, p, f, dphi0, alpha0, &opt.ls, xt, gt, &res)
         if (status == FN_LINESEARCH_FAILED and res.alpha == 0.0
@@ -339,6 +346,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 out.nskip += 1
         # ---- accept: x <- x + alpha p (or the best point a failed search found)
         out.nit += 1
+        slen = res.alpha * sqrt(_dot(n, p, p))
         vanished = _step_vanished(n, x, xt, opt.xtol)
         memcpy(x, xt, nn * sizeof(double))
         memcpy(g, gt, nn * sizeof(double))
