@@ -14,3 +14,6 @@ cdef int fd_hessian_values(fn_objective *o, const double *x, double f0, double *
                            double rel_step, double *xw) noexcept nogil
 cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const double *v,
                   double *out, int method, double rel_step, double *xw, double *gw) noexcept nogil
+cdef int fd_hessian_band(fn_objective *o, const double *x, const double *g0, double *ab,
+                         int kd, int method, double rel_step, double *xw, double *gw1,
+                         double *gw2, double *steps, double *cols) noexcept nogil

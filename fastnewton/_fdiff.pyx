@@ -162,6 +162,62 @@ cdef void _symmetrize(double *h, int n) noexcept nogil:
                     h[j * nn + i] = v
 
 
+cdef int fd_hessian_band(fn_objective *o, const double *x, const double *g0, double *ab,
+                         int kd, int method, double rel_step, double *xw, double *gw1,
+                         double *gw2, double *steps, double *cols) noexcept nogil:
+    """A Hessian known to be banded (H_ij = 0 for |i - j| > kd) from 2 kd + 1 (forward) or
+    2 (2 kd + 1) (central) gradients instead of n or 2n (Curtis, Powell & Reid 1974):
+    columns j = c, c + 2kd+1, c + 2(2kd+1), ... share no row of the band, so one gradient
+    difference along all of them at once yields each one's column. Written symmetrized into
+    ab in LAPACK 'L' band storage (ab[j*(kd+1) + d] = H[j+d, j]). Workspaces: xw, gw1, gw2,
+    steps (n each), cols ((2kd+1) n: cols[j*(2kd+1) + kd + i - j] = H[i, j] before symmetrizing).
+    """
+    cdef int n = o.n, c, j, i, ilo, ihi, d
+    cdef int ng = 2 * kd + 1
+    cdef Py_ssize_t w = kd + 1, wc = 2 * kd + 1
+    cdef double r = rel_step if rel_step > 0.0 else default_rel_step(method, 1)
+    cdef double denom
+    if ng > n:
+        ng = n
+    memcpy(xw, x, n * sizeof(double))
+    for c in range(ng):
+        j = c
+        while j < n:                    # the columns of group c: j = c (mod 2kd+1)
+            steps[j] = _step(x[j], r)
+            xw[j] = x[j] + steps[j]
+            j += ng
+        fn_g(o, xw, gw1)
+        if o.error:
+            return FN_USER_ERROR
+        if method == FD_CENTRAL:
+            j = c
+            while j < n:
+                xw[j] = x[j] - steps[j]
+                j += ng
+            fn_g(o, xw, gw2)
+            if o.error:
+                return FN_USER_ERROR
+        j = c
+        while j < n:
+            if method == FD_CENTRAL:
+                denom = (x[j] + steps[j]) - xw[j]
+            else:
+                denom = steps[j]
+            ilo = j - kd if j - kd > 0 else 0
+            ihi = j + kd if j + kd < n - 1 else n - 1
+            for i in range(ilo, ihi + 1):
+                cols[j * wc + kd + i - j] = (gw1[i] - (gw2[i] if method == FD_CENTRAL
+                                                        else g0[i])) / denom
+            xw[j] = x[j]
+            j += ng
+    # symmetrize into the band: H[j+d, j] <- (H[j+d, j] + H[j, j+d]) / 2
+    for j in range(n):
+        for d in range(kd + 1):
+            if j + d < n:
+                ab[j * w + d] = 0.5 * (cols[j * wc + kd + d] + cols[(j + d) * wc + kd - d])
+    return 0
+
+
 cdef int fd_hessian_values(fn_objective *o, const double *x, double f0, double *h,
                            double rel_step, double *xw) noexcept nogil:
     """h (n x n, symmetric) from values only by the four-point formula; f0 = f(x)."""
@@ -323,3 +379,18 @@ def _hessp(Objective o, const double[::1] x, const double[::1] g0, const double[
         fd_hessp(&o.c, &x[0], &g0[0], &v[0], &out[0], m, rel_step, &work[0, 0], &work[1, 0])
     o.check()
     return out.base
+
+
+def _hessian_band(Objective o, const double[::1] x, const double[::1] g0, int kd, str method,
+                  double rel_step):
+    """The banded FD Hessian as an (n, kd + 1) band array (see fd_hessian_band)."""
+    cdef int m = _method_code(method)
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double[:, ::1] ab = np.empty((n, kd + 1))
+    cdef double[:, ::1] work = np.empty((4, n))
+    cdef double[::1] cols = np.empty((2 * kd + 1) * n)
+    with nogil:
+        fd_hessian_band(&o.c, &x[0], &g0[0], &ab[0, 0], kd, m, rel_step, &work[0, 0],
+                        &work[1, 0], &work[2, 0], &work[3, 0], &cols[0])
+    o.check()
+    return ab.base

@@ -28,9 +28,10 @@ return code: 0 success, > 0 LAPACK's ``info`` (leading minor not positive defini
 bad argument or non-convergence.
 """
 
-from scipy.linalg.cython_lapack cimport dpotrf, dpotrs
+from scipy.linalg.cython_lapack cimport dpotrf, dpotrs, dpbtrf, dpbtrs
 from scipy.linalg.cython_blas cimport dtrsm
 from libc.math cimport fabs, sqrt, isfinite
+from libc.string cimport memcpy
 
 # The shift tau is doubled at most this many times. beta_s >= beta ||H||_F / n, so a finite
 # matrix needs about log2(n / beta) doublings; reaching the limit means non-finite values.
@@ -149,6 +150,61 @@ cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_wo
     return -1
 
 
+cdef int band_chol_solve(int n, int kd, const double *ab, double *b) noexcept nogil:
+    """Solve A x = b (b changed in place) given modified_band_chol's factor."""
+    cdef int info = 0, one = 1, ldab = kd + 1
+    cdef char uplo = b'L'
+    # b = A^{-1} b                        (b changed in place)
+    dpbtrs(&uplo, &n, &kd, &one, <double *>ab, &ldab, b, &n, &info)
+    return info
+
+
+cdef int modified_band_chol(int n, int kd, double *ab, double beta, double *backup,
+                            double *tau) noexcept nogil:
+    """modified_chol for a banded matrix in 'L' band storage (see the .pxd): the same shift
+    rule and sequence; `backup` ((kd + 1) * n doubles) keeps A, and holds it on return."""
+    cdef Py_ssize_t j, d, w = kd + 1, nn = n
+    cdef double dmin, dmax = 0.0, fro = 0.0, scale, t, v
+    cdef int info = 0, k, ldab = kd + 1
+    cdef char uplo = b'L'
+    tau[0] = 0.0
+    if n == 0:
+        return 0
+    memcpy(backup, ab, w * nn * sizeof(double))
+    dmin = ab[0]
+    for j in range(nn):
+        v = ab[j * w]
+        fro += v * v
+        if v < dmin:
+            dmin = v
+        if fabs(v) > dmax:
+            dmax = fabs(v)
+        for d in range(1, w):
+            if j + d < nn:
+                fro += 2.0 * ab[j * w + d] * ab[j * w + d]
+    scale = sqrt(fro) / nn
+    if dmax > scale:
+        scale = dmax
+    if scale == 0.0:
+        scale = 1.0
+    scale *= beta
+    t = 0.0 if dmin > 0.0 else scale - dmin
+    for k in range(MAX_SHIFTS):
+        if t != 0.0:
+            for j in range(nn):
+                ab[j * w] = backup[j * w] + t
+        # ab = cholesky(A + t I) in band storage      (ab changed in place)
+        dpbtrf(&uplo, &n, &kd, ab, &ldab, &info)
+        if info == 0:
+            tau[0] = t
+            return 0
+        if info < 0:
+            return info
+        memcpy(ab, backup, w * nn * sizeof(double))
+        t = 2.0 * t if 2.0 * t > scale else scale
+    return -1
+
+
 cdef bint all_finite(const double *x, Py_ssize_t size) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(size):
@@ -159,6 +215,9 @@ cdef bint all_finite(const double *x, Py_ssize_t size) noexcept nogil:
 
 # ---------------------------------------------------------------------------------------------
 # Python entry points, used by fastnewton/linalg.py (which validates shapes, dtypes and order).
+
+import numpy as np
+
 
 def _cho_solve_inplace(double[:, ::1] a, double[:, ::1] b, bint a_fortran, bint b_rows):
     """a: the matrix buffer seen as C-contiguous (a transposed view for Fortran input);
@@ -197,3 +256,22 @@ def _all_finite(const double[::1] x):
     with nogil:
         ok = all_finite(&x[0], x.shape[0]) if x.shape[0] > 0 else True
     return ok
+
+
+def _modified_band_cholesky(double[:, ::1] ab, double beta):
+    """ab: (n, kd + 1) C array in the band layout of the .pxd; factored in place.
+    Returns (info, tau)."""
+    cdef int n = <int>ab.shape[0], kd = <int>ab.shape[1] - 1
+    cdef double tau = 0.0
+    cdef int info
+    cdef double[:, ::1] backup = np.empty((max(n, 1), kd + 1))
+    with nogil:
+        info = modified_band_chol(n, kd, &ab[0, 0], beta, &backup[0, 0], &tau)
+    return info, tau
+
+
+def _band_chol_solve(const double[:, ::1] ab, double[::1] b):
+    cdef int n = <int>ab.shape[0], kd = <int>ab.shape[1] - 1, info
+    with nogil:
+        info = band_chol_solve(n, kd, &ab[0, 0], &b[0])
+    return info

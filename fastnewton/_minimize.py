@@ -35,7 +35,7 @@ _COMMON = {
     "disp": False,         # print one line per iteration and a summary
 }
 _METHOD_OPTIONS = {
-    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3),
+    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3, hess_bandwidth=None),
     "bfgs": dict(_COMMON),
     "lbfgs": dict(_COMMON, memory=10),
     "sr1": dict(_COMMON, chol_beta=1e-3, skip_r=1e-8),
@@ -78,6 +78,19 @@ def _options(method, options, tol, n):
         o["rel_step"] = 0.0 if r is None else float(r)
         if r is not None and not (o["rel_step"] > 0.0 and math.isfinite(o["rel_step"])):
             raise ValueError(f"rel_step must be a positive finite number, got {r!r}")
+    if "hess_bandwidth" in o:
+        kd = o["hess_bandwidth"]
+        if kd is None:
+            o["band"] = -1
+        elif isinstance(kd, str):
+            if kd != "auto":
+                raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, got {kd!r}")
+            o["band"] = "auto"
+        else:
+            if isinstance(kd, bool) or int(kd) != kd or int(kd) < 0:
+                raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, "
+                                 f"got {kd!r}")
+            o["band"] = min(int(kd), n - 1)
     if "memory" in o:
         o["memory"] = int(o["memory"])
         if o["memory"] < 1:
@@ -91,6 +104,31 @@ def _options(method, options, tol, n):
         if not (o["chol_beta"] > 0.0 and math.isfinite(o["chol_beta"])):
             raise ValueError(f"chol_beta must be a positive finite number, got {o['chol_beta']}")
     return o
+
+
+def _detect_bandwidth(obj, x, opts):
+    """Half-bandwidth of the Hessian, from one dense finite-difference Hessian of the gradient
+    at a point near x (2n gradients, counted in njev). A structural zero of H (g_i does not
+    depend on x_j) gives an exactly zero gradient difference; the point is randomly perturbed
+    (seeded) so that entries vanishing by accident at x itself are not mistaken for those.
+    Returns -1 (dense) when the band would cover much of the matrix."""
+    n = x.shape[0]
+    rng = np.random.default_rng(20261123)
+    xp = x + 1e-3 * np.maximum(1.0, np.abs(x)) * rng.uniform(-1.0, 1.0, n)
+    gp = np.empty(n)
+    _fdiff._fg0(obj, xp, gp)
+    H = _fdiff._hessian_from_grad(obj, xp, gp, opts["fd"], opts["rel_step"])
+    i, j = np.nonzero(H)
+    kd = int(np.max(np.abs(i - j))) if i.size else 0
+    return -1 if 4 * kd + 2 >= n else kd
+
+
+def _band_to_sparse(band):
+    """The symmetric sparse matrix whose lower band is `band` (row j: H[j + d, j])."""
+    from scipy.sparse import diags
+    n, w = band.shape
+    lower = [band[:n - d, d] for d in range(w)]
+    return diags(lower[:0:-1] + lower, list(range(-(w - 1), w)), shape=(n, n), format="csr")
 
 
 def _jac_mode(jac):
@@ -152,7 +190,8 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     args : tuple, optional
         Extra arguments passed to `fun`, `jac` and `hess`.
     method : str, optional
-        ``'newton'`` (default; case-insensitive).
+        ``'newton'`` (default), ``'bfgs'``, ``'lbfgs'`` (also ``'l-bfgs-b'``: no bounds),
+        ``'sr1'``; case-insensitive.
     jac : callable, bool, str or None, optional
         Gradient ``jac(x, *args) -> ndarray (n,)``, or True if `fun` returns ``(f, g)``.
         None, '3-point': central differences of `fun`; '2-point': forward differences.
@@ -171,15 +210,21 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         ``xtol`` (0: stop when a step no longer changes x), ``c1`` (1e-4), ``c2`` (0.9),
         ``ls_maxiter`` (20), ``amax`` (None), ``fd`` ('central' or 'forward'), ``rel_step``
         (None: optimal), ``chol_beta`` (1e-3: the modified Cholesky's smallest shift,
-        relative to the Hessian's diagonal), ``disp`` (False). An unknown name is a
-        TypeError.
+        relative to the Hessian's diagonal), ``hess_bandwidth`` (None: dense; an int k
+        when H_ij = 0 for |i - j| > k, or 'auto' to detect k once from one dense
+        finite-difference Hessian near x0: the Hessian then costs 2(2k + 1) gradients
+        instead of 2n, and its factorization O(n k^2) instead of O(n^3); needs `jac`),
+        ``disp`` (False). BFGS: the common options. L-BFGS: also ``memory`` (10). SR1: also
+        ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError.
 
     Returns
     -------
     res : scipy.optimize.OptimizeResult
-        ``x``, ``fun``, ``jac`` (gradient at x), ``hess`` (the last Hessian evaluated, at the
-        iterate before x), ``nit``, ``nfev``, ``njev``, ``nhev``, ``status``, ``success``,
-        ``message``. Status codes: 0 gradient tolerance, 1 maxiter, 2 line search failed,
+        ``x``, ``fun``, ``jac`` (gradient at x), ``nit``, ``nfev``, ``njev``, ``status``,
+        ``success``, ``message``; Newton adds ``hess`` (the last Hessian evaluated, at the
+        iterate before x; sparse CSR with ``hess_bandwidth``) and ``nhev``, BFGS
+        ``hess_inv`` (dense), L-BFGS ``hess_inv`` (``LbfgsInvHessProduct``), SR1 ``hess``
+        (the approximation B). Status codes: 0 gradient tolerance, 1 maxiter, 2 line search failed,
         3 non-finite value, 4 stopped by callback, 5 step tolerance. Any stop returns the
         best point found.
 
@@ -221,6 +266,13 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     check_finite_value(f, "f(x0)")
     check_finite_grad(g, "the gradient at x0")
 
+    if opts.get("band", -1) != -1:
+        if hess is not None or not obj.has_grad:
+            raise ValueError("options['hess_bandwidth'] needs a gradient (jac) and no hess: "
+                             "it sets up the finite-difference Hessian of the gradient")
+        if opts["band"] == "auto":
+            opts["band"] = _detect_bandwidth(obj, x, opts)
+
     state = {}
     hook = _make_hook(callback, opts["disp"], state)
     out = _solvers._solve(meth, obj, x, g, f, opts, hess, hook)
@@ -228,7 +280,7 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=obj.nfev, njev=obj.njev,
                          status=status, success=status in (0, 5), message=MESSAGES[status])
     if meth == "newton":
-        res.hess = out["hess"]
+        res.hess = out["hess"] if "band" not in out else _band_to_sparse(out["band"])
         res.nhev = out["nhev"]
     elif meth == "bfgs":
         res.hess_inv = out["hess_inv"]

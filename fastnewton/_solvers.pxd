@@ -22,6 +22,7 @@ ctypedef struct solve_opts:
     int fd_method             # Newton: FD_FORWARD / FD_CENTRAL for finite-difference Hessians
     double fd_rel_step        # 0: the optimal default
     double chol_beta          # Newton, SR1: modified Cholesky's smallest relative shift
+    int band                  # Newton: half-bandwidth of a banded FD Hessian; -1 dense
     int memory                # L-BFGS: pairs kept
     double sr1_r              # SR1: skip unless |s.(y - Bs)| >= r |s| |y - Bs|
     ls_params ls
@@ -40,7 +41,7 @@ ctypedef struct solve_out:
     double f
     double tau                # Newton, SR1: the last modified-Cholesky shift
 
-cdef Py_ssize_t work_size(int method, int n, int m) noexcept nogil
+cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil
 cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                const solve_opts *opt, solve_out *out) noexcept nogil
 cdef bint bfgs_update(int n, double *h, const double *s, const double *y,

@@ -29,6 +29,10 @@ ed., chapters 3, 6, 7):
 A quasi-Newton update is skipped (and counted) unless s^T y > sqrt(eps) ||s|| ||y||; under the
 strong Wolfe conditions s^T y >= (1 - c2) |g^T s| > 0, so this only guards rounding.
 
+Step safeguards: the Newton trial step is capped at 1e3 max(1, ||x||) (a nearly singular but
+positive definite H gives an enormous p), SR1's as above; when the line search finds no
+decrease along p, steepest descent is tried once from a fresh first step min(1, 1/||g||).
+
 Stopping: max|g| <= gtol (status 0); maxiter iterations (1); the line search fails along the
 method's direction and along steepest descent (2); a non-finite Hessian (3); the iteration
 hook asks to stop (4); a step that changes x by at most xtol relative (5). Every stop leaves
@@ -46,11 +50,13 @@ from fastnewton.fastnewton_h cimport (FN_CONVERGED, FN_MAXITER, FN_LINESEARCH_FA
                                       FN_NONFINITE, FN_CALLBACK_STOP, FN_CONVERGED_STEP,
                                       FN_USER_ERROR)
 from fastnewton._objective cimport fn_objective
-from fastnewton._fdiff cimport fd_hessian_grad, fd_hessian_values
-from fastnewton._linalg cimport modified_chol, chol_solve, all_finite
+from fastnewton._fdiff cimport fd_hessian_grad, fd_hessian_values, fd_hessian_band
+from fastnewton._linalg cimport (modified_chol, chol_solve, all_finite, modified_band_chol,
+                                 band_chol_solve)
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
 
 cdef double SQRT_EPS = 1.4901161193847656e-08
+cdef double STEP_MAX = 1e3
 
 
 cdef inline double _amax(int n, const double *v) noexcept nogil:
@@ -92,9 +98,12 @@ cdef inline void _identity(int n, double *a, double d) noexcept nogil:
         a[i * nn + i] = d
 
 
-cdef Py_ssize_t work_size(int method, int n, int m) noexcept nogil:
+cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil:
     """Doubles of `work` that solve() needs: p, x_trial, g_trial, then per method."""
     cdef Py_ssize_t nn = n
+    if method == METHOD_NEWTON and kd >= 0:
+        # + 4n finite differences, (2kd+1) n band columns, (kd+1) n band backup
+        return 7 * nn + (3 * <Py_ssize_t>kd + 2) * nn
     if method == METHOD_NEWTON:
         return 6 * nn                       # + 3n finite differences (first n: diag backup)
     if method == METHOD_BFGS:
@@ -184,9 +193,25 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
                            double *h, double *p, double *fdw, const solve_opts *opt,
                            solve_out *out) noexcept nogil:
     """h = Hessian (exact / FD), factor h + tau I in place, p = -(h + tau I)^{-1} g."""
-    cdef int n = o.n, i
+    cdef int n = o.n, i, kd = opt.band
+    cdef Py_ssize_t nn = n
     cdef double tau
     out.nhev += 1
+    if kd >= 0:
+        # banded: h is the (kd+1) x n band, fdw holds 4n FD workspace, the (2kd+1) n columns,
+        # then the (kd+1) n backup that keeps H
+        if fd_hessian_band(o, x, g, h, kd, opt.fd_method, opt.fd_rel_step, fdw, fdw + nn,
+                           fdw + 2 * nn, fdw + 3 * nn, fdw + 4 * nn) != 0:
+            return FN_USER_ERROR
+        if not all_finite(h, (kd + 1) * nn):
+            return FN_NONFINITE
+        if modified_band_chol(n, kd, h, opt.chol_beta, fdw + (2 * kd + 5) * nn, &tau) != 0:
+            return FN_NONFINITE
+        out.tau = tau
+        for i in range(n):
+            p[i] = -g[i]
+        band_chol_solve(n, kd, h, p)
+        return 0
     if opt.hess != NULL:
         if opt.hess(n, x, h, opt.hess_data) != 0 or o.error:
             return FN_USER_ERROR
@@ -286,7 +311,14 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             out.npairs = 0
             fresh = True
         alpha0 = 1.0
-        if fresh and method != METHOD_NEWTON:
+        if method == METHOD_NEWTON:
+            # a nearly singular (positive definite) H can make p enormous: let the first trial
+            # step go at most STEP_MAX * max(1, |x|) (Dennis & Schnabel's maximum step)
+            t = sqrt(_dot(n, p, p))
+            sy = STEP_MAX * fmax(1.0, sqrt(_dot(n, x, x)))
+            if t > sy:
+                alpha0 = sy / t
+        elif fresh:
             t = sqrt(_dot(n, p, p))
             alpha0 = 1.0 / t if t > 1.0 else 1.0
         elif method == METHOD_SR1:
@@ -299,12 +331,13 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
         status = wolfe_search(o, x, p, f, dphi0, alpha0, &opt.ls, xt, gt, &res)
         if (status == FN_LINESEARCH_FAILED and res.alpha == 0.0
                 and (method == METHOD_NEWTON or not fresh)):
-            # no decrease along the method's direction: try steepest descent, scaled so its
-            # first trial step has the length of the failed one
-            t = sqrt(_dot(n, p, p) / _dot(n, g, g))
+            # no decrease along the method's direction: try steepest descent, with the first
+            # trial step of a fresh start, min(1, 1/|g|) (the failed length may be the problem)
             for i in range(n):
-                p[i] = -t * g[i]
-            status = wolfe_search(o, x, p, f, _dot(n, g, p), 1.0, &opt.ls, xt, gt, &res)
+                p[i] = -g[i]
+            t = sqrt(_dot(n, g, g))
+            status = wolfe_search(o, x, p, f, -t * t, 1.0 / t if t > 1.0 else 1.0, &opt.ls,
+                                  xt, gt, &res)
         if status == FN_USER_ERROR:
             break
         if status != 0 and not (res.alpha > 0.0 and res.grad_valid):
@@ -384,7 +417,7 @@ cdef class _PyHessian:
             ha = np.asarray(self.fn(xa, *self.obj.args), dtype=np.float64)
             if ha.shape != (n, n):
                 raise ValueError(f"the Hessian must have shape ({n}, {n}), got {ha.shape}")
-            hv = np.ascontiguousarray(ha)
+            hv = np.ascontiguousarray(0.5 * (ha + ha.T))   # both triangles count
             memcpy(h, &hv[0, 0], n * n * sizeof(double))
             return 0
         except BaseException as e:
@@ -433,6 +466,7 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess, ho
     opt.fd_method = o.get("fd_code", 1)
     opt.fd_rel_step = o.get("rel_step", 0.0)
     opt.chol_beta = o.get("chol_beta", 1e-3)
+    opt.band = o.get("band", -1)
     opt.memory = o.get("memory", 1)
     opt.sr1_r = o.get("skip_r", 1e-8)
     opt.ls.c1 = o["c1"]
@@ -480,13 +514,16 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     cdef int meth = METHODS[method]
     cdef int n = <int>x.shape[0]
     cdef int m = options.get("memory", 1)
+    cdef int kd = options.get("band", -1) if meth == METHOD_NEWTON else -1
     cdef double[::1] mat
-    cdef double[::1] work = np.empty(work_size(meth, n, m))
+    cdef double[::1] work = np.empty(work_size(meth, n, m, kd))
     cdef solve_opts opt
     cdef solve_out out
     cdef list keep = []
     if meth == METHOD_LBFGS:
         mat = np.empty(2 * <Py_ssize_t>m * n + 2 * m)
+    elif kd >= 0:
+        mat = np.empty((kd + 1) * <Py_ssize_t>n)
     else:
         mat = np.empty(<Py_ssize_t>n * n)
     _fill_opts(&opt, meth, obj, options, hess, hook, keep)
@@ -497,7 +534,13 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     result = {"status": out.status, "nit": out.nit, "nhev": out.nhev, "nskip": out.nskip,
               "f": out.f, "tau": out.tau}
     M = np.asarray(mat)
-    if meth == METHOD_NEWTON:
+    if meth == METHOD_NEWTON and kd >= 0:
+        result["hess"] = None
+        if out.nhev > 0 and out.status != FN_NONFINITE:
+            # the band backup kept H: row j holds H[j + d, j], d = 0..kd
+            band = np.asarray(work[(2 * kd + 8) * n:(3 * kd + 9) * n]).reshape(n, kd + 1)
+            result["band"] = band.copy()
+    elif meth == METHOD_NEWTON:
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the strict upper triangle kept H; the diagonal backup is work[3n:4n]
             H = np.triu(M.reshape(n, n), 1)
