@@ -1,0 +1,150 @@
+"""Banded finite-difference Hessians and the banded modified Cholesky (Newton's
+``hess_bandwidth`` option). Expected values come from the dense kernels' independent
+references: NumPy's Cholesky, analytic Hessians of the test problems, counted calls."""
+import numpy as np
+import pytest
+import scipy.sparse
+
+from fastnewton import _fdiff, _linalg, _problems, minimize
+from fastnewton._objective import make_objective
+
+
+class Counter:
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.fn(x)
+
+
+def _to_band(A, kd):
+    n = A.shape[0]
+    ab = np.zeros((n, kd + 1))
+    for d in range(kd + 1):
+        ab[:n - d, d] = np.diag(A, -d)
+    return ab
+
+
+def _random_banded(n, kd, rng, shift):
+    A = np.zeros((n, n))
+    for d in range(kd + 1):
+        v = rng.standard_normal(n - d)
+        A += np.diag(v, -d) + (np.diag(v, d) if d else 0)
+    return A + shift * np.eye(n)
+
+
+@pytest.mark.parametrize("n, kd", [(1, 0), (5, 0), (6, 1), (20, 2), (50, 5), (30, 29)])
+@pytest.mark.parametrize("shift", [-3.0, 0.0, 50.0])
+def test_modified_band_cholesky_factors_a_plus_tau_i(n, kd, shift):
+    rng = np.random.default_rng([n, kd])
+    A = _random_banded(n, kd, rng, shift)
+    ab = _to_band(A, kd)
+    info, tau = _linalg._modified_band_cholesky(ab, 1e-3)
+    assert info == 0 and tau >= 0.0
+    # rebuild L from the band and compare L L^T with A + tau I
+    L = np.zeros((n, n))
+    for d in range(kd + 1):
+        L += np.diag(ab[:n - d, d], -d)
+    np.testing.assert_allclose(L @ L.T, A + tau * np.eye(n), rtol=0,
+                               atol=1e-12 * max(1.0, np.abs(A).max() + tau))
+    lam = np.linalg.eigvalsh(A)[0]
+    if lam > 1e-8 * np.abs(A).max():
+        assert tau == 0.0                       # positive definite: no shift
+    else:
+        assert np.linalg.eigvalsh(A + tau * np.eye(n))[0] > 0.0
+
+
+@pytest.mark.parametrize("n, kd", [(6, 1), (20, 2), (40, 7)])
+def test_band_solve_matches_numpy(n, kd):
+    rng = np.random.default_rng(n)
+    A = _random_banded(n, kd, rng, 4.0 * (kd + 1))
+    ab = _to_band(A, kd)
+    info, tau = _linalg._modified_band_cholesky(ab, 1e-3)
+    assert info == 0 and tau == 0.0
+    b = rng.standard_normal(n)
+    x = b.copy()
+    assert _linalg._band_chol_solve(ab, x) == 0
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name, n, kd", [("extended_rosenbrock", 12, 1),
+                                         ("broyden_tridiagonal", 15, 2),
+                                         ("broyden_banded", 20, 6)])
+@pytest.mark.parametrize("method", ["central", "forward"])
+def test_band_hessian_equals_dense_fd_hessian_in_band(name, n, kd, method):
+    """Grouped columns give each column's difference as the dense scheme does (to rounding),
+    with 2kd+1 (forward) or 2(2kd+1) (central) gradients instead of n or 2n."""
+    p = _problems.get(name, n)
+    x = p.x0 + 0.1 * np.arange(n) / n
+    grad = Counter(p.grad)
+    obj = make_objective(p.fun, n, (), grad)
+    g0 = p.grad(x)
+    ab = _fdiff._hessian_band(obj, x, g0, kd, method, 0.0)
+    ng = min(2 * kd + 1, n)
+    assert grad.calls == (2 * ng if method == "central" else ng)
+    H = _fdiff._hessian_from_grad(make_objective(p.fun, n, (), p.grad), x, g0, method, 0.0)
+    H_exact = p.hess(x)
+    for d in range(kd + 1):
+        np.testing.assert_allclose(ab[:n - d, d], np.diag(H, -d), rtol=1e-9,
+                                   atol=1e-9 * np.abs(H).max())
+    # and the FD error against the analytic Hessian is what the dense scheme's is
+    tol = (1e-6 if method == "central" else 1e-3) * max(1.0, np.abs(H_exact).max())
+    for d in range(kd + 1):
+        np.testing.assert_allclose(ab[:n - d, d], np.diag(H_exact, -d), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("name, n, kd", [("extended_rosenbrock", 100, 1),
+                                         ("broyden_tridiagonal", 200, 2),
+                                         ("broyden_banded", 60, 6)])
+@pytest.mark.parametrize("band", ["given", "auto"])
+def test_minimize_banded_converges_like_dense(name, n, kd, band):
+    p = _problems.get(name, n)
+    opt = {"hess_bandwidth": kd if band == "given" else "auto"}
+    grad = Counter(p.grad)
+    r = minimize(p.fun, p.x0, jac=grad, options=opt)
+    d = minimize(p.fun, p.x0, jac=p.grad)
+    assert r.status == 0 and np.max(np.abs(p.grad(r.x))) <= 1e-5
+    np.testing.assert_allclose(r.x, d.x, rtol=0, atol=1e-6)
+    assert r.nit == d.nit
+    assert r.njev == grad.calls
+    # per Newton iteration 2(2kd+1) gradients for the Hessian instead of 2n
+    fd_grads = 2 * (2 * kd + 1) * r.nhev
+    detect = 2 * n + 1 if band == "auto" else 0
+    assert r.njev - fd_grads - detect <= r.nfev    # the rest is line-search evaluations
+    assert scipy.sparse.issparse(r.hess) and r.hess.shape == (n, n)
+    H = r.hess.toarray()
+    assert np.array_equal(H, H.T)
+    assert np.count_nonzero(np.triu(H, kd + 1)) == 0
+
+
+def test_auto_bandwidth_is_not_fooled_by_zeros_at_x0():
+    """At x0 = 0 the extended Rosenbrock Hessian's off-diagonal -400 x_{2i-1} vanishes; the
+    detection point is perturbed, so the band is still found (kd = 1, not 0)."""
+    p = _problems.get("extended_rosenbrock", 40)
+    x0 = np.zeros(40)
+    assert np.count_nonzero(np.diag(p.hess(x0), -1)) == 0     # the trap is real
+    r = minimize(p.fun, x0, jac=p.grad, options={"hess_bandwidth": "auto"})
+    assert r.status == 0
+    assert np.count_nonzero(np.diag(r.hess.toarray(), -1)) > 0
+
+
+def test_auto_bandwidth_falls_back_to_dense_for_full_hessians():
+    p = _problems.get("quadratic")
+    r = minimize(p.fun, p.x0, jac=p.grad, options={"hess_bandwidth": "auto"})
+    assert r.status == 0 and isinstance(r.hess, np.ndarray)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "banded", True])
+def test_bad_bandwidth_is_a_value_error(bad):
+    p = _problems.get("rosenbrock")
+    with pytest.raises(ValueError, match="hess_bandwidth"):
+        minimize(p.fun, p.x0, jac=p.grad, options={"hess_bandwidth": bad})
+
+
+def test_bandwidth_needs_a_gradient_and_no_hess():
+    p = _problems.get("rosenbrock")
+    with pytest.raises(ValueError, match="needs a gradient"):
+        minimize(p.fun, p.x0, options={"hess_bandwidth": 1})
+    with pytest.raises(ValueError, match="needs a gradient"):
+        minimize(p.fun, p.x0, jac=p.grad, hess=p.hess, options={"hess_bandwidth": 1})
