@@ -322,7 +322,11 @@ def _run(Objective obj, const double[::1] x, const double[::1] p, double f0, dou
         extra.fn = extra_condition
         prm.extra = &_py_extra
         prm.extra_data = <void *>extra
-    with nogil:
+    if obj.release_gil:
+        with nogil:
+            status = wolfe_search(&obj.c, &x[0], &p[0], f0, dphi0, alpha0, &prm, &xt[0],
+                                  &gt[0], &res)
+    else:   # a small Python objective: keeping the GIL saves a hand-over per evaluation
         status = wolfe_search(&obj.c, &x[0], &p[0], f0, dphi0, alpha0, &prm, &xt[0], &gt[0],
                               &res)
     obj.check()

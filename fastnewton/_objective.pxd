@@ -58,6 +58,7 @@ cdef class Objective:
     cdef tuple args
     cdef int mode
     cdef object keepalive
+    cdef public bint release_gil   # kernels drop the GIL: a C objective, or big work per call
     cdef object exc
     cdef double[::1] work
     cdef double _call(self, const double *x, double *grad, bint need_f) noexcept

@@ -36,6 +36,9 @@ ACCEPTED_SIGNATURES = (
 )
 _VALUE_GRAD_SIGNATURES = ACCEPTED_SIGNATURES[:2]
 
+# From this dimension on, kernels drop the GIL between a Python objective's evaluations.
+RELEASE_GIL_MIN_N = 100
+
 # Python-callable modes
 cdef enum:
     MODE_FUN = 0          # fun(x) -> f;           no gradient
@@ -215,12 +218,17 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
             o.c.value = <fn_value>PyCapsule_GetPointer(cap, name)
         o.c.user_data = PyCapsule_GetContext(cap)
         o.keepalive = fun
+        o.release_gil = True
         return o
     if not callable(fun):
         raise TypeError(f"fun must be callable or a scipy.LowLevelCallable, got "
                         f"{type(fun).__name__}")
     o.fun = fun
     o.c.user_data = <void *>o
+    # A Python objective needs the GIL at every evaluation; dropping it between evaluations
+    # only pays when the kernel's own work between them is large (the O(n^2) and O(n^3)
+    # steps of big problems), so that other threads can run meanwhile.
+    o.release_gil = n >= RELEASE_GIL_MIN_N
     if jac is None or jac is False:
         o.mode = MODE_FUN
         o.c.value = &_py_value

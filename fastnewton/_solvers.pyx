@@ -528,7 +528,10 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
         mat = np.empty(<Py_ssize_t>n * n)
     _fill_opts(&opt, meth, obj, options, hess, hook, keep)
     out.f = f0
-    with nogil:
+    if obj.release_gil:
+        with nogil:
+            solve(&obj.c, &x[0], &g[0], &mat[0], &work[0], &opt, &out)
+    else:   # a small Python objective: keeping the GIL saves a hand-over per evaluation
         solve(&obj.c, &x[0], &g[0], &mat[0], &work[0], &opt, &out)
     obj.check()
     result = {"status": out.status, "nit": out.nit, "nhev": out.nhev, "nskip": out.nskip,
