@@ -1,0 +1,578 @@
+"""Whole solves: fastnewton.minimize beside scipy.optimize.minimize, same problems, same start,
+same gradient tolerance (max|g_i| <= GTOL = 1e-5 for every method that has one).
+
+Newton (issue 5), extended Rosenbrock (MGH #21, decoupled pairs; fastnewton._problems) with its
+analytic Python gradient. fastnewton's ``method='newton'`` takes its Hessian by central
+differences of the gradient (the default). SciPy's counterparts, one group each (``vs=``):
+
+* ``trust-exact`` with a Hessian callable ``approx_derivative(grad, x, method='3-point')``,
+  symmetrized (trust-exact refuses the FD strings), ``options={'gtol': 1e-5}``;
+* ``Newton-CG`` with ``hess='2-point'`` and its defaults. It has no gradient tolerance (it stops
+  on the step size, ``xtol``), and SciPy serves ``hess='2-point'`` there as a LinearOperator:
+  each CG iteration is one forward-difference Hessian-vector product (one gradient call), so
+  it never forms the Hessian. Whether its answer meets max|g| <= 1e-5 is recorded
+  (``extra_info['scipy_converged']``) and printed in the Newton summary; an unconverged
+  Newton-CG run is still timed, and marked there.
+
+``test_newton_python[n, vs]``      n = 2, 10, 100, 500. Targets: fastnewton <= 0.5x SciPy's
+                                   best at n <= 100, <= 1x at n = 500.
+``test_newton_c[n, vs]``           n = 10, fastnewton on the C objective (a LowLevelCallable from
+                                   bench/cobjectives_bench.c), SciPy on the Python one (it cannot
+                                   take a LowLevelCallable). Target: >= 20x faster.
+
+Quasi-Newton (issue 6), methods paired as bfgs <-> 'BFGS', lbfgs <-> 'L-BFGS-B' (no bounds; memory
+10 on both sides) and sr1 <-> 'trust-constr' with ``hess=SR1()``. L-BFGS-B runs with
+``ftol=0``: with its default ftol it stops on a small relative decrease of f, often before
+max|g| <= 1e-5 (wood even at f = 7.88), so only ftol=0 makes both sides stop on the same test.
+
+``test_qn_counts[method]``   The evaluation count nfev + njev per problem over QN_PROBLEMS
+                             (n <= 100), both sides -- deterministic. Per-problem counts go to
+                             ``extra_info`` and a table printed at the end; asserts: the median
+                             over problems of ours/SciPy is <= 1.2. The timing is that of the
+                             whole problem set per round: the per-method wall-time ratio.
+``test_qn_python[method, problem]``   Wall time per problem (n <= 100). Target ours <= 0.5x.
+``test_lbfgs_large[n]``      L-BFGS on extended Rosenbrock, n = 10**4 and 10**6 (vectorized NumPy
+                             gradient), vs L-BFGS-B. Target: no slower. Each side checks its own
+                             answer against the known minimum (f* = 0, x* = 1), so no extra
+                             solve of the other side is paid at n = 10**6.
+``test_qn_c[method]``        n = 10, fastnewton on the C objective, SciPy on the Python one.
+                             Target: >= 20x faster.
+
+QN_PROBLEMS holds problems that every one of the six solvers solves, to the same minimum value,
+from the standard start. Left out, and why (as of this writing): meyer (no solver on either side
+converges); jennrich_sampson, powell_badly_scaled (L-BFGS-B or trust-constr fail); osborne1,
+biggs_exp6 (trust-constr fails or reaches another minimum); chained_rosenbrock (SciPy's BFGS
+stops at another local minimum); penalty1, penalty2 (minimum so flat that max|g| <= 1e-5 leaves
+f unsettled at the 1e-6 level); brown_dennis (fastnewton's bfgs and sr1 end with a line-search
+failure at max|g| ~ 1e-4).
+
+Every check runs outside the timing: both sides end with success and max|grad(x)| <= 1e-5
+(recomputed from the returned x), and reach the same f (|df| <= 1e-6 max(1, |f|); x is not
+compared, since e.g. box_3d has a line of minimizers).
+
+Rounds: each benchmark first runs its solve once untimed (that run is the warm-up) and takes as
+many rounds as fit in BUDGET seconds, at least 3 (2 for a problem-set round); n = 10**6 takes
+3 rounds and no warm-up. The machine is shared and noisy: read ratios within one run only.
+Run with ``--benchmark-group-by=param`` (see conftest.py); BLAS is pinned to one thread there.
+"""
+import ctypes
+import importlib.util
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize
+from scipy import LowLevelCallable
+from scipy.optimize import SR1
+from scipy.optimize._numdiff import approx_derivative
+
+import fastnewton
+from fastnewton import _problems
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+C_SOURCE = os.path.join(HERE, "cobjectives_bench.c")
+_P_DOUBLE = ctypes.POINTER(ctypes.c_double)
+
+GTOL = 1e-5
+F_RTOL = 1e-6           # "same minimum": |f_ours - f_scipy| <= F_RTOL * max(1, |f_scipy|)
+BUDGET = 0.5            # seconds of timed rounds per benchmark
+BUDGET_SET = 1.0        # ... per test_qn_counts benchmark (one round solves the whole set)
+MAX_ROUNDS = 200
+
+NEWTON_SIZES = (2, 10, 100, 500)
+NEWTON_SCIPY = ("trust-exact", "Newton-CG")
+NEWTON_TARGET = {2: 0.5, 10: 0.5, 100: 0.5, 500: 1.0}     # ours / SciPy's best, at most
+C_TARGET = 1.0 / 20.0                                     # ours / SciPy at most: >= 20x faster
+QN_TARGET = 0.5
+COUNT_TARGET = 1.2                                        # median ours / SciPy nfev + njev
+LARGE_SIZES = (10**4, 10**6)
+LARGE_ROUNDS = {10**6: 3}                                 # fixed rounds, no warm-up solve
+
+QN_SCIPY = {"bfgs": "BFGS", "lbfgs": "L-BFGS-B", "sr1": "trust-constr"}
+QN_PROBLEMS = (     # (name, n): n None is the problem's standard size
+    ("rosenbrock", None),
+    ("beale", None),
+    ("powell_singular", None),
+    ("wood", None),
+    ("helical_valley", None),
+    ("brown_badly_scaled", None),
+    ("extended_rosenbrock", 100),
+    ("broyden_tridiagonal", 100),
+    ("freudenstein_roth", None),
+    ("bard", None),
+    ("box_3d", None),
+    ("kowalik_osborne", None),
+    ("osborne2", None),
+    ("watson", 6),
+    ("trigonometric", 10),
+    ("discrete_boundary_value", 10),
+    ("extended_powell", 100),
+    ("chebyquad", 8),
+)
+
+
+def _pid(name, n):
+    return name if n is None else f"{name}-{n}"
+
+
+QN_IDS = [_pid(*p) for p in QN_PROBLEMS]
+_PROBLEMS = {_pid(*p): _problems.get(*p) for p in QN_PROBLEMS}
+
+
+# -- the C objective --------------------------------------------------------------------------
+
+def _load_cbuild():
+    name = "_fastnewton_tests_cbuild"   # the same module object tests/conftest.py uses
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(HERE), "tests", "_cbuild.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def c_ext_rosen(tmp_path_factory):
+    """LowLevelCallable of ext_rosen_fg: double (int, double *, double *, void *)."""
+    path = _load_cbuild().compile_shared(tmp_path_factory.mktemp("cobjectives_bench"),
+                                         source=C_SOURCE)
+    lib = ctypes.CDLL(path)
+    fn = lib.ext_rosen_fg
+    fn.restype = ctypes.c_double
+    fn.argtypes = [ctypes.c_int, _P_DOUBLE, _P_DOUBLE, ctypes.c_void_p]
+    llc = LowLevelCallable(fn)
+    # the C twin of the Python problem: same gradient (bitwise), same value (to rounding)
+    prob = _problems.get("extended_rosenbrock", 10)
+    x = np.random.default_rng(0).uniform(-2.0, 2.0, 10)
+    g = np.empty(10)
+    f = fn(10, x.ctypes.data_as(_P_DOUBLE), g.ctypes.data_as(_P_DOUBLE), None)
+    assert np.array_equal(g, prob.grad(x))
+    assert f == pytest.approx(prob.fun(x), rel=1e-14)
+    return llc
+
+
+# -- solvers ----------------------------------------------------------------------------------
+
+def _gmax(prob, x):
+    return float(np.max(np.abs(prob.grad(x))))
+
+
+def _scipy_newton(method, prob):
+    if method == "trust-exact":
+        def hess(x):
+            h = approx_derivative(prob.grad, x, method="3-point")
+            return 0.5 * (h + h.T)
+
+        return lambda x0: scipy.optimize.minimize(prob.fun, x0, method="trust-exact",
+                                                  jac=prob.grad, hess=hess,
+                                                  options={"gtol": GTOL})
+    return lambda x0: scipy.optimize.minimize(prob.fun, x0, method="Newton-CG",
+                                              jac=prob.grad, hess="2-point")
+
+
+def _ours(method, fun, jac):
+    return lambda x0: fastnewton.minimize(fun, x0, method=method, jac=jac,
+                                          options={"gtol": GTOL})
+
+
+def _scipy_qn(method, fun, jac):
+    if method == "bfgs":
+        return lambda x0: scipy.optimize.minimize(fun, x0, method="BFGS", jac=jac,
+                                                  options={"gtol": GTOL})
+    if method == "lbfgs":
+        return lambda x0: scipy.optimize.minimize(fun, x0, method="L-BFGS-B", jac=jac,
+                                                  options={"gtol": GTOL, "ftol": 0.0})
+
+    def trust_constr(x0):
+        with warnings.catch_warnings():   # "delta_grad == 0.0" near the end of some solves
+            warnings.simplefilter("ignore", UserWarning)
+            return scipy.optimize.minimize(fun, x0, method="trust-constr", jac=jac, hess=SR1(),
+                                           options={"gtol": GTOL})
+    return trust_constr
+
+
+def _evals(res):
+    return int(res.nfev) + int(res.njev)
+
+
+def _assert_converged(prob, res, who):
+    g = _gmax(prob, res.x)
+    assert res.success and g <= GTOL, (f"{who} on {prob.name} (n={prob.n}) did not converge: "
+                                       f"success={res.success}, max|g|={g:.2e}, "
+                                       f"message={res.message!r}")
+    return g
+
+
+def _assert_same_minimum(prob, ours, theirs):
+    go = _assert_converged(prob, ours, "fastnewton")
+    gs = _assert_converged(prob, theirs, "scipy")
+    assert abs(ours.fun - theirs.fun) <= F_RTOL * max(1.0, abs(theirs.fun)), (
+        f"{prob.name}: different minima, f = {ours.fun!r} (fastnewton) vs {theirs.fun!r}")
+    return go, gs
+
+
+# -- timing bookkeeping ---------------------------------------------------------------------
+
+_times = {}      # section -> key -> impl -> (median, min) seconds
+_info = {}       # section -> key -> dict, for the summary
+
+
+def _record(section, key, benchmark):
+    stats = getattr(getattr(benchmark, "stats", None), "stats", None)
+    if stats is not None:
+        impl = benchmark.extra_info["impl"]
+        _times.setdefault(section, {}).setdefault(key, {})[impl] = (stats.median, stats.min)
+
+
+def _rounds(benchmark, impl, sides, x0, budget=BUDGET, least=3):
+    """(rounds, warmup_rounds): one untimed solve of the timed side sizes the rounds."""
+    if benchmark.disabled:
+        return 1, 0
+    t0 = time.perf_counter()
+    sides[impl](x0.copy())
+    t = time.perf_counter() - t0
+    return max(least, min(MAX_ROUNDS, int(budget / max(t, 1e-9)))), 0
+
+
+def _run(ours_vs_scipy, benchmark, impl, sides, x0, check, **kw):
+    rounds, warmup = _rounds(benchmark, impl, sides, x0, **kw)
+    benchmark.extra_info["rounds"] = rounds
+    return ours_vs_scipy(fastnewton=sides["fastnewton"], scipy=sides["scipy"],
+                         setup=lambda: (x0.copy(),), rounds=rounds, warmup_rounds=warmup,
+                         check=check)
+
+
+# -- Newton (issue 5) -------------------------------------------------------------------------
+
+def _newton_check(benchmark, prob, scipy_method, section, key):
+    def check(ours, theirs):
+        go = _assert_converged(prob, ours, "fastnewton")
+        np.testing.assert_allclose(ours.x, 1.0, rtol=0, atol=1e-6)
+        gs = _gmax(prob, theirs.x)
+        converged = bool(theirs.success) and gs <= GTOL
+        info = dict(scipy_method=scipy_method, scipy_converged=converged,
+                    scipy_success=bool(theirs.success), scipy_max_abs_grad=gs,
+                    scipy_nit=int(theirs.nit), scipy_nfev=int(theirs.nfev),
+                    scipy_njev=int(theirs.njev), scipy_nhev=int(theirs.get("nhev", 0)),
+                    fastnewton_max_abs_grad=go, fastnewton_nit=int(ours.nit),
+                    fastnewton_nfev=int(ours.nfev), fastnewton_njev=int(ours.njev),
+                    fastnewton_nhev=int(ours.nhev))
+        benchmark.extra_info.update(info)
+        _info.setdefault(section, {})[key] = info
+        if scipy_method == "trust-exact":
+            _assert_converged(prob, theirs, "scipy trust-exact")
+        # Newton-CG may stop early (on its step size): then only the same basin is required
+        assert np.max(np.abs(theirs.x - ours.x)) <= 1e-2, (
+            f"scipy {scipy_method} ended far from the minimizer: max|x - 1| = "
+            f"{np.max(np.abs(theirs.x - 1.0)):.2e}")
+
+    return check
+
+
+@pytest.mark.parametrize("vs", NEWTON_SCIPY)
+@pytest.mark.parametrize("n", NEWTON_SIZES)
+def test_newton_python(ours_vs_scipy, benchmark, impl, n, vs):
+    prob = _problems.get("extended_rosenbrock", n)
+    sides = {"fastnewton": _ours("newton", prob.fun, prob.grad),
+             "scipy": _scipy_newton(vs, prob)}
+    benchmark.extra_info.update(n=n, gtol=GTOL)
+    _run(ours_vs_scipy, benchmark, impl, sides, prob.x0,
+         _newton_check(benchmark, prob, vs, "newton", (n, vs)))
+    _record("newton", (n, vs), benchmark)
+
+
+@pytest.mark.parametrize("vs", NEWTON_SCIPY)
+@pytest.mark.parametrize("n", [10])
+def test_newton_c(ours_vs_scipy, benchmark, impl, c_ext_rosen, n, vs):
+    prob = _problems.get("extended_rosenbrock", n)
+    sides = {"fastnewton": _ours("newton", c_ext_rosen, None),
+             "scipy": _scipy_newton(vs, prob)}
+    benchmark.extra_info.update(n=n, gtol=GTOL, objective="fastnewton: C LowLevelCallable, "
+                                                          "scipy: Python")
+    _run(ours_vs_scipy, benchmark, impl, sides, prob.x0,
+         _newton_check(benchmark, prob, vs, "newton_c", (n, vs)))
+    _record("newton_c", (n, vs), benchmark)
+
+
+# -- quasi-Newton (issue 6) ---------------------------------------------------------------------
+
+_counts = {}     # method -> problem id -> (ours nfev+njev, scipy nfev+njev)
+
+
+def _solve_set(solver_of):
+    """A no-argument callable solving every QN problem from its start; returns the results."""
+    solvers = [(solver_of(p), p.x0) for p in _PROBLEMS.values()]
+
+    def run():
+        return [solve(x0.copy()) for solve, x0 in solvers]
+
+    return run
+
+
+@pytest.mark.parametrize("method", sorted(QN_SCIPY))
+def test_qn_counts(ours_vs_scipy, benchmark, impl, method):
+    sides = {"fastnewton": _solve_set(lambda p: _ours(method, p.fun, p.grad)),
+             "scipy": _solve_set(lambda p: _scipy_qn(method, p.fun, p.grad))}
+
+    def check(ours, theirs):
+        table = {}
+        for pid, o, s in zip(_PROBLEMS, ours, theirs):
+            _assert_same_minimum(_PROBLEMS[pid], o, s)
+            table[pid] = (_evals(o), _evals(s))
+        _counts[method] = table
+        ratios = [o / s for o, s in table.values()]
+        median = float(np.median(ratios))
+        benchmark.extra_info.update(
+            scipy_method=QN_SCIPY[method], problems=len(table),
+            evals={pid: {"fastnewton": o, "scipy": s} for pid, (o, s) in table.items()},
+            fastnewton_total_evals=sum(o for o, _ in table.values()),
+            scipy_total_evals=sum(s for _, s in table.values()),
+            median_eval_ratio=median)
+        assert median <= COUNT_TARGET, (
+            f"{method}: median nfev+njev ratio fastnewton/{QN_SCIPY[method]} = {median:.3f} "
+            f"> {COUNT_TARGET}")
+
+    benchmark.extra_info.update(scipy_method=QN_SCIPY[method], gtol=GTOL)
+    rounds, warmup = _rounds(benchmark, impl, {impl: lambda x0: sides[impl]()}, np.zeros(1),
+                             budget=BUDGET_SET, least=2)
+    benchmark.extra_info["rounds"] = rounds
+    ours_vs_scipy(fastnewton=sides["fastnewton"], scipy=sides["scipy"], setup=lambda: (),
+                  rounds=rounds, warmup_rounds=warmup, check=check)
+    _record("qn_set", method, benchmark)
+
+
+@pytest.mark.parametrize("problem", QN_IDS)
+@pytest.mark.parametrize("method", sorted(QN_SCIPY))
+def test_qn_python(ours_vs_scipy, benchmark, impl, method, problem):
+    prob = _PROBLEMS[problem]
+    sides = {"fastnewton": _ours(method, prob.fun, prob.grad),
+             "scipy": _scipy_qn(method, prob.fun, prob.grad)}
+
+    def check(ours, theirs):
+        go, gs = _assert_same_minimum(prob, ours, theirs)
+        benchmark.extra_info.update(fastnewton_evals=_evals(ours), scipy_evals=_evals(theirs),
+                                    fastnewton_max_abs_grad=go, scipy_max_abs_grad=gs)
+
+    benchmark.extra_info.update(n=prob.n, scipy_method=QN_SCIPY[method], gtol=GTOL)
+    _run(ours_vs_scipy, benchmark, impl, sides, prob.x0, check)
+    _record("qn", (method, problem), benchmark)
+
+
+@pytest.mark.parametrize("n", LARGE_SIZES)
+def test_lbfgs_large(benchmark, impl, n):
+    prob = _problems.get("extended_rosenbrock", n)
+    side = {"fastnewton": _ours("lbfgs", prob.fun, prob.grad),
+            "scipy": _scipy_qn("lbfgs", prob.fun, prob.grad)}
+    if n in LARGE_ROUNDS:
+        rounds, warmup = (1, 0) if benchmark.disabled else (LARGE_ROUNDS[n], 0)
+    else:
+        rounds, warmup = _rounds(benchmark, impl, side, prob.x0)
+    benchmark.extra_info.update(impl=impl, n=n, gtol=GTOL, rounds=rounds, memory=10,
+                                scipy_method="L-BFGS-B")
+    res = benchmark.pedantic(side[impl], setup=lambda: ((prob.x0.copy(),), {}), rounds=rounds,
+                             iterations=1, warmup_rounds=warmup)
+    g = _assert_converged(prob, res, impl)
+    assert abs(res.fun - prob.fstar) <= F_RTOL
+    assert np.max(np.abs(res.x - 1.0)) <= 1e-3
+    benchmark.extra_info.update(evals=_evals(res), nit=int(res.nit), max_abs_grad=g)
+    _record("large", n, benchmark)
+
+
+@pytest.mark.parametrize("method", sorted(QN_SCIPY))
+def test_qn_c(ours_vs_scipy, benchmark, impl, c_ext_rosen, method):
+    n = 10
+    prob = _problems.get("extended_rosenbrock", n)
+    sides = {"fastnewton": _ours(method, c_ext_rosen, None),
+             "scipy": _scipy_qn(method, prob.fun, prob.grad)}
+
+    def check(ours, theirs):
+        _assert_same_minimum(prob, ours, theirs)
+
+    benchmark.extra_info.update(n=n, scipy_method=QN_SCIPY[method], gtol=GTOL,
+                                objective="fastnewton: C LowLevelCallable, scipy: Python")
+    _run(ours_vs_scipy, benchmark, impl, sides, prob.x0, check)
+    _record("qn_c", method, benchmark)
+
+
+# -- summary after the tables -------------------------------------------------------------------
+
+def _ratio(t, which=0):
+    """ours / SciPy from a {impl: (median, min)} dict, or None."""
+    if t is None or not {"fastnewton", "scipy"} <= set(t):
+        return None
+    return t["fastnewton"][which] / t["scipy"][which]
+
+
+def _fmt_t(seconds):
+    if seconds >= 1.0:
+        return f"{seconds:.3f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} us"
+
+
+def _met(ratio, target):
+    return "-" if ratio is None else ("met" if ratio <= target else "NOT met")
+
+
+class _Summary:
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter):
+        tr = terminalreporter
+        self._newton(tr, "newton", "Newton, extended Rosenbrock, Python objective")
+        self._newton(tr, "newton_c", "Newton, extended Rosenbrock: fastnewton on the C "
+                                     "objective, SciPy on the Python one")
+        self._counts(tr)
+        self._qn(tr)
+        self._simple(tr, "large", "L-BFGS, extended Rosenbrock, NumPy gradient: fastnewton "
+                     "lbfgs / L-BFGS-B (target <= 1)", 1.0, "n")
+        self._simple(tr, "qn_c", "quasi-Newton, n = 10, fastnewton on the C objective / SciPy "
+                     "on the Python one (target <= 0.05, i.e. >= 20x)", C_TARGET, "method")
+
+    @staticmethod
+    def _newton(tr, section, title):
+        times, info = _times.get(section, {}), _info.get(section, {})
+        sizes = sorted({n for n, _ in set(times) | set(info)})
+        if not sizes:
+            return
+        target = NEWTON_TARGET if section == "newton" else {n: C_TARGET for n in sizes}
+        tr.ensure_newline()
+        tr.write_sep("-", f"{title}: time ratio fastnewton / scipy (median)")
+        tr.write_line(f"{'n':>4} {'scipy method':<12} {'fastnewton':>11} {'scipy':>11} "
+                      f"{'ratio':>7}  {'scipy max|g|':>12} {'scipy converged':>15} "
+                      f"{'scipy nfev/njev/nhev':>20}")
+        notes = []
+        for n in sizes:
+            for m in NEWTON_SCIPY:
+                t, i = times.get((n, m), {}), info.get((n, m))
+                r = _ratio(t)
+                ours = _fmt_t(t["fastnewton"][0]) if "fastnewton" in t else "-"
+                theirs = _fmt_t(t["scipy"][0]) if "scipy" in t else "-"
+                conv = "-" if i is None else ("yes" if i["scipy_converged"] else "NO *")
+                g = "-" if i is None else f"{i['scipy_max_abs_grad']:.2e}"
+                ev = ("-" if i is None else
+                      f"{i['scipy_nfev']}/{i['scipy_njev']}/{i['scipy_nhev']}")
+                rs = "-" if r is None else f"{r:.3g}"
+                tr.write_line(f"{n:>4} {m:<12} {ours:>11} {theirs:>11} {rs:>7}  {g:>12} "
+                              f"{conv:>15} {ev:>20}")
+                if i is not None and not i["scipy_converged"]:
+                    notes.append(f"n={n}: SciPy {m} returned success={i['scipy_success']} but "
+                                 f"max|g| = {i['scipy_max_abs_grad']:.2e} > gtol = {GTOL:g} "
+                                 "(stopped on its step size): its time is for a less "
+                                 "accurate answer")
+            # against SciPy's best: all methods, and converged ones only
+            cands = [(m, _ratio(times.get((n, m)))) for m in NEWTON_SCIPY]
+            cands = [(m, r) for m, r in cands if r is not None]
+            if cands:
+                best = max(cands, key=lambda c: c[1])    # SciPy's fastest: our largest ratio
+                conv = [(m, r) for m, r in cands
+                        if info.get((n, m), {}).get("scipy_converged", False)]
+                line = (f"     n={n}: vs SciPy's fastest ({best[0]}) {best[1]:.3g}, "
+                        f"target <= {target[n]:g}: {_met(best[1], target[n])}")
+                if conv and len(conv) != len(cands):
+                    bc = max(conv, key=lambda c: c[1])
+                    line += (f"; vs SciPy's fastest converged ({bc[0]}) {bc[1]:.3g}: "
+                             f"{_met(bc[1], target[n])}")
+                tr.write_line(line)
+        for note in notes:
+            tr.write_line(f"* {note}")
+
+    @staticmethod
+    def _counts(tr):
+        if not _counts:
+            return
+        methods = [m for m in sorted(QN_SCIPY) if m in _counts]
+        w = 26
+        tr.ensure_newline()
+        tr.write_sep("-", "quasi-Newton: function + gradient evaluations nfev + njev, "
+                          f"fastnewton / scipy (deterministic; target: median <= {COUNT_TARGET})")
+        tr.write_line(f"{'problem':<28}" + "".join(f"{m + ' / ' + QN_SCIPY[m]:>{w}}"
+                                                   for m in methods))
+
+        def cell(o, s):
+            return f"{o:>8} / {s:<6} {o / s:>{w - 18}.2f}"
+
+        for pid in QN_IDS:
+            tr.write_line(f"{pid:<28}" + "".join(
+                cell(*_counts[m][pid]) if pid in _counts[m] else f"{'-':>{w}}"
+                for m in methods))
+        tr.write_line(f"{'total':<28}" + "".join(
+            cell(sum(o for o, _ in _counts[m].values()), sum(s for _, s in _counts[m].values()))
+            for m in methods))
+        row = f"{'median ratio':<28}"
+        for m in methods:
+            med = float(np.median([o / s for o, s in _counts[m].values()]))
+            row += f"{_met(med, COUNT_TARGET):>{w - 6}} {med:>5.2f}"
+        tr.write_line(row)
+        t = _times.get("qn_set", {})
+        if t:
+            row = f"{'time ratio, whole set':<28}"
+            for m in methods:
+                r = _ratio(t.get(m))
+                row += f"{'-':>{w}}" if r is None else f"{_met(r, QN_TARGET):>{w - 6}} {r:>5.3f}"
+            tr.write_line(row)
+            tr.write_line(f"(time target <= {QN_TARGET}; per-problem times below)")
+
+    @staticmethod
+    def _qn(tr):
+        times = _times.get("qn", {})
+        if not times:
+            return
+        methods = [m for m in sorted(QN_SCIPY) if any(k[0] == m for k in times)]
+        tr.ensure_newline()
+        tr.write_sep("-", "quasi-Newton, Python objectives (n <= 100): time ratio fastnewton / "
+                          f"scipy, median [min] (target <= {QN_TARGET})")
+        tr.write_line(f"{'problem':<28}" + "".join(f"{m + '/' + QN_SCIPY[m]:>26}"
+                                                   for m in methods))
+        per = {m: [] for m in methods}
+        for pid in QN_IDS:
+            row = f"{pid:<28}"
+            for m in methods:
+                t = times.get((m, pid))
+                r, rmin = _ratio(t), _ratio(t, 1)
+                if r is None:
+                    row += f"{'-':>26}"
+                else:
+                    per[m].append(r)
+                    row += f"{r:>17.3f} [{rmin:.3f}]"
+            tr.write_line(row)
+        row, row2 = f"{'median over problems':<28}", f"{'worst / problems met':<28}"
+        for m in methods:
+            rs = per[m]
+            if rs:
+                row += f"{np.median(rs):>17.3f} {_met(float(np.median(rs)), QN_TARGET):>8}"
+                met = sum(r <= QN_TARGET for r in rs)
+                row2 += f"{max(rs):>17.3f} {met:>3}/{len(rs):<4}"
+            else:
+                row += f"{'-':>26}"
+                row2 += f"{'-':>26}"
+        tr.write_line(row)
+        tr.write_line(row2)
+
+    @staticmethod
+    def _simple(tr, section, title, target, keyname):
+        times = _times.get(section, {})
+        rows = [(k, t) for k, t in sorted(times.items()) if _ratio(t) is not None]
+        if not rows:
+            return
+        tr.ensure_newline()
+        tr.write_sep("-", title)
+        tr.write_line(f"{keyname:>8} {'fastnewton':>11} {'scipy':>11} {'ratio med':>10} "
+                      f"{'ratio min':>10} {'scipy/ours':>10}  target")
+        for k, t in rows:
+            r = _ratio(t)
+            tr.write_line(f"{k!s:>8} {_fmt_t(t['fastnewton'][0]):>11} "
+                          f"{_fmt_t(t['scipy'][0]):>11} {r:>10.3g} {_ratio(t, 1):>10.3g} "
+                          f"{1 / r:>10.3g}  {_met(r, target)}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary_plugin(request):
+    name = "fastnewton-bench-minimize-summary"
+    if request.config.pluginmanager.get_plugin(name) is None:
+        request.config.pluginmanager.register(_Summary(), name)
+    yield
