@@ -10,6 +10,7 @@ ctypedef struct ls_params:
     double c2              # curvature, c2 < 1
     double amax            # largest step; inf for none
     int maxiter            # at most this many trial steps in each phase (bracket, zoom)
+    double f_noise         # f values within f_noise of phi(0) count as "no worse" (0: strict)
     ls_accept_fn extra     # NULL for none
     void *extra_data
 

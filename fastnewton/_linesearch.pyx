@@ -22,6 +22,11 @@ is computed only where the Armijo test has passed, which saves evaluations when 
 objective can give f without g (a separate ``jac``, or a finite-difference gradient).
 Objectives that always produce f and g together are evaluated that way, once per trial.
 
+Near the end of a solve f can stop changing in its last digits while the gradient still
+shows the way: with ``f_noise > 0`` (the solvers set a few ulps of |f|) a trial step whose f
+fails Armijo by no more than that is accepted if the curvature condition holds there
+(Hager & Zhang's approximate Wolfe conditions). ``fastnewton.line_search`` keeps f_noise = 0.
+
 Guards: a direction with phi'(0) >= 0 is reported (FN_NOT_DESCENT) without evaluating
 anything; a non-finite phi at a trial step counts as "too far" (it becomes the upper end of
 the bracket, and the next trial is found by bisection); a user error in the objective stops
@@ -129,6 +134,20 @@ cdef inline int _accept(_search *s, double alpha, double f, double dphi) noexcep
     return s.prm.extra(alpha, s.xt, f, s.gt, s.prm.extra_data)
 
 
+cdef inline int _noise_accept(_search *s, double alpha, double f) noexcept nogil:
+    """A step whose f fails Armijo only by rounding (f <= phi(0) + f_noise) is accepted when
+    the curvature condition holds there: the "approximate Wolfe" idea of Hager & Zhang
+    (SIAM J. Optim. 16, 2005), for the end of a solve, where f has stopped changing in its
+    last digits but the gradient still carries information. 1 accept, 0 no, -1 stop."""
+    cdef double d
+    if not (s.prm.f_noise > 0.0 and f <= s.f0 + s.prm.f_noise):
+        return 0
+    d = _dphi(s, alpha, f)
+    if s.o.error:
+        return -1
+    return _accept(s, alpha, f, d)
+
+
 cdef int _finish(_search *s, int status, double alpha, double f, double dphi,
                  ls_result *res) noexcept nogil:
     cdef int i
@@ -190,6 +209,11 @@ cdef int _zoom(_search *s, double a_lo, double f_lo, double d_lo, double a_hi, d
         if s.o.error:
             return FN_USER_ERROR
         if not isfinite(f_j) or f_j > s.f0 + s.prm.c1 * a_j * s.dphi0 or f_j >= f_lo:
+            acc = _noise_accept(s, a_j, f_j)
+            if acc == 1:
+                return _finish(s, 0, a_j, f_j, _dot(s.o.n, s.gt, s.p), res)
+            if acc < 0:
+                return _finish(s, FN_USER_ERROR, 0.0, 0.0, 0.0, res)
             a_rec, f_rec = a_hi, f_hi
             a_hi, f_hi = a_j, f_j
             continue
@@ -251,6 +275,11 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
         if o.error:
             return FN_USER_ERROR
         if not isfinite(f) or f > f0 + prm.c1 * a * dphi0 or (i > 0 and f >= f_prev):
+            acc = _noise_accept(&s, a, f)
+            if acc == 1:
+                return _finish(&s, 0, a, f, _dot(o.n, s.gt, p), res)
+            if acc < 0:
+                return _finish(&s, FN_USER_ERROR, 0.0, 0.0, 0.0, res)
             return _zoom(&s, a_prev, f_prev, d_prev, a, f, res)
         d = _dphi(&s, a, f)
         if o.error:
@@ -314,6 +343,7 @@ def _run(Objective obj, const double[::1] x, const double[::1] p, double f0, dou
     prm.c2 = c2
     prm.amax = amax
     prm.maxiter = maxiter
+    prm.f_noise = 0.0          # the public search keeps Armijo strict, as SciPy's does
     prm.extra = NULL
     prm.extra_data = NULL
     if extra_condition is not None:

@@ -106,6 +106,21 @@ def _options(method, options, tol, n):
     return o
 
 
+class LbfgsInverseHessian(LbfgsInvHessProduct):
+    """The L-BFGS inverse Hessian the iteration used: SciPy's ``LbfgsInvHessProduct`` (same
+    ``sk``, ``yk``, ``matvec``, ``todense`` interface), but started from gamma I with
+    gamma = s^T y / y^T y of the newest pair, as the two-loop recursion of the solver is,
+    instead of from I."""
+
+    def _matvec(self, x):
+        v = np.asarray(x, dtype=np.float64)
+        out = -_solvers._lbfgs_direction(self.sk, self.yk, np.ascontiguousarray(v.ravel()))
+        return out.reshape(v.shape)
+
+    def todense(self):
+        return np.column_stack([self._matvec(e) for e in np.eye(self.shape[0])])
+
+
 def _detect_bandwidth(obj, x, opts):
     """Half-bandwidth of the Hessian, from one dense finite-difference Hessian of the gradient
     at a point near x (2n gradients, counted in njev). A structural zero of H (g_i does not
@@ -223,8 +238,8 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         ``x``, ``fun``, ``jac`` (gradient at x), ``nit``, ``nfev``, ``njev``, ``status``,
         ``success``, ``message``; Newton adds ``hess`` (the last Hessian evaluated, at the
         iterate before x; sparse CSR with ``hess_bandwidth``) and ``nhev``, BFGS
-        ``hess_inv`` (dense), L-BFGS ``hess_inv`` (``LbfgsInvHessProduct``), SR1 ``hess``
-        (the approximation B). Status codes: 0 gradient tolerance, 1 maxiter, 2 line search failed,
+        ``hess_inv`` (dense), L-BFGS ``hess_inv`` (a ``LbfgsInvHessProduct`` from the gamma I
+        start the iteration used), SR1 ``hess`` (the approximation B). Status codes: 0 gradient tolerance, 1 maxiter, 2 line search failed,
         3 non-finite value, 4 stopped by callback, 5 step tolerance. Any stop returns the
         best point found.
 
@@ -288,7 +303,7 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         res.hess = out["hess"]
     else:
         S, Y = out["pairs"]
-        res.hess_inv = LbfgsInvHessProduct(S, Y) if len(S) else None
+        res.hess_inv = LbfgsInverseHessian(S, Y) if len(S) else None
     if opts["disp"]:
         print(res.message)
         print(f"         Current function value: {f:.6e}")

@@ -33,6 +33,10 @@ Step safeguards: the Newton trial step is capped at 1e3 max(1, ||x||) (a nearly 
 positive definite H gives an enormous p), SR1's as above; when the line search finds no
 decrease along p, steepest descent is tried once from a fresh first step min(1, 1/||g||).
 
+The line search runs with f_noise = 10 ulps of |f|: a step that fails Armijo only by
+rounding is taken if the curvature condition holds (see _linesearch), so a solve is not
+stopped by f having converged to its last digits before the gradient reaches gtol.
+
 Stopping: max|g| <= gtol (status 0); maxiter iterations (1); the line search fails along the
 method's direction and along steepest descent (2); a non-finite Hessian (3); the iteration
 hook asks to stop (4); a step that changes x by at most xtol relative (5). Every stop leaves
@@ -43,6 +47,7 @@ Memory: the caller allocates once x, g (n), mat (n*n; 2*m*n + 2m for L-BFGS) and
 BLAS's 'U' is their lower triangle, the one every update keeps.
 """
 from libc.math cimport fabs, fmax, sqrt, isfinite, NAN
+from libc.float cimport DBL_EPSILON
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dsymv, dsyr2
 
@@ -57,6 +62,7 @@ from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
 
 cdef double SQRT_EPS = 1.4901161193847656e-08
 cdef double STEP_MAX = 1e3
+cdef double F_NOISE_ULPS = 10.0
 
 
 cdef inline double _amax(int n, const double *v) noexcept nogil:
@@ -268,6 +274,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     cdef double *lalpha = rho + m
     cdef double f = out.f, dphi0, alpha0, t, sy, slen = 0.0
     cdef ls_result res
+    cdef ls_params lsp = opt.ls
     cdef char uplo = b'U'
     out.nit = 0
     out.nhev = 0
@@ -327,8 +334,9 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             t = sqrt(_dot(n, p, p))
             if t > 10.0 * slen:
                 alpha0 = 10.0 * slen / t
-        # ---- the step
-        status = wolfe_search(o, x, p, f, dphi0, alpha0, &opt.ls, xt, gt, &res)
+        # ---- the step; f within a few ulps counts as no worse (see _linesearch)
+        lsp.f_noise = F_NOISE_ULPS * DBL_EPSILON * fabs(f)
+        status = wolfe_search(o, x, p, f, dphi0, alpha0, &lsp, xt, gt, &res)
         if (status == FN_LINESEARCH_FAILED and res.alpha == 0.0
                 and (method == METHOD_NEWTON or not fresh)):
             # no decrease along the method's direction: try steepest descent, with the first
@@ -336,7 +344,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             for i in range(n):
                 p[i] = -g[i]
             t = sqrt(_dot(n, g, g))
-            status = wolfe_search(o, x, p, f, -t * t, 1.0 / t if t > 1.0 else 1.0, &opt.ls,
+            status = wolfe_search(o, x, p, f, -t * t, 1.0 / t if t > 1.0 else 1.0, &lsp,
                                   xt, gt, &res)
         if status == FN_USER_ERROR:
             break
@@ -473,6 +481,7 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess, ho
     opt.ls.c2 = o["c2"]
     opt.ls.amax = o["amax"]
     opt.ls.maxiter = o["ls_maxiter"]
+    opt.ls.f_noise = 0.0
     opt.ls.extra = NULL
     opt.ls.extra_data = NULL
     opt.hess = NULL
@@ -501,9 +510,13 @@ METHODS = {"newton": METHOD_NEWTON, "bfgs": METHOD_BFGS, "lbfgs": METHOD_LBFGS,
 
 
 def _full_from_lower(double[:, ::1] a):
-    """The symmetric matrix whose lower triangle a holds."""
-    A = np.tril(np.asarray(a))
-    return A + np.tril(A, -1).T
+    """Fill the strict upper triangle of a from its lower one, in place; returns a."""
+    cdef Py_ssize_t i, j, n = a.shape[0]
+    with nogil:
+        for i in range(n):
+            for j in range(i):
+                a[j, i] = a[i, j]
+    return a.base if a.base is not None else np.asarray(a)
 
 
 def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, dict options,

@@ -91,7 +91,8 @@ class CObjectives:
         return LowLevelCallable(getattr(self.lib, name), user_data)
 
     def rosen(self, value_only=False):
-        """Extended Rosenbrock, bitwise equal to scipy.optimize.rosen_der's gradient."""
+        """Chained Rosenbrock (scipy.optimize.rosen's form); its gradient follows rosen_der's
+        formulas, but NumPy's scalar ** 2 can differ from x * x by an ulp at the two ends."""
         return self.llc("rosen_f" if value_only else "rosen_fg")
 
     def quadratic(self, A, value_only=False):
