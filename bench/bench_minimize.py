@@ -16,6 +16,8 @@ differences of the gradient (the default). SciPy's counterparts, one group each 
 
 ``test_newton_python[n, vs]``      n = 2, 10, 100, 500. Targets: fastnewton <= 0.5x SciPy's
                                    best at n <= 100, <= 1x at n = 500.
+``test_newton_banded_python[n, vs]``   the same with ``options={'hess_bandwidth': 1}`` (the
+                                   caller states the band): 6 gradients per FD Hessian, not 2n.
 ``test_newton_c[n, vs]``           n = 10, fastnewton on the C objective (a LowLevelCallable from
                                    bench/cobjectives_bench.c), SciPy on the Python one (it cannot
                                    take a LowLevelCallable). Target: >= 20x faster.
@@ -174,9 +176,9 @@ def _scipy_newton(method, prob):
                                               jac=prob.grad, hess="2-point")
 
 
-def _ours(method, fun, jac):
+def _ours(method, fun, jac, **options):
     return lambda x0: fastnewton.minimize(fun, x0, method=method, jac=jac,
-                                          options={"gtol": GTOL})
+                                          options={"gtol": GTOL, **options})
 
 
 def _scipy_qn(method, fun, jac):
@@ -283,6 +285,21 @@ def test_newton_python(ours_vs_scipy, benchmark, impl, n, vs):
     _run(ours_vs_scipy, benchmark, impl, sides, prob.x0,
          _newton_check(benchmark, prob, vs, "newton", (n, vs)))
     _record("newton", (n, vs), benchmark)
+
+
+@pytest.mark.parametrize("vs", NEWTON_SCIPY)
+@pytest.mark.parametrize("n", NEWTON_SIZES)
+def test_newton_banded_python(ours_vs_scipy, benchmark, impl, n, vs):
+    """The same solves with ``options={'hess_bandwidth': 1}``: the caller states the
+    Hessian's half-bandwidth (extended Rosenbrock's is 1), so each FD Hessian costs
+    2 (2k + 1) = 6 gradients instead of 2n and the factorization O(n)."""
+    prob = _problems.get("extended_rosenbrock", n)
+    sides = {"fastnewton": _ours("newton", prob.fun, prob.grad, hess_bandwidth=1),
+             "scipy": _scipy_newton(vs, prob)}
+    benchmark.extra_info.update(n=n, gtol=GTOL, hess_bandwidth=1)
+    _run(ours_vs_scipy, benchmark, impl, sides, prob.x0,
+         _newton_check(benchmark, prob, vs, "newton_banded", (n, vs)))
+    _record("newton_banded", (n, vs), benchmark)
 
 
 @pytest.mark.parametrize("vs", NEWTON_SCIPY)
@@ -424,6 +441,8 @@ class _Summary:
     def pytest_terminal_summary(self, terminalreporter):
         tr = terminalreporter
         self._newton(tr, "newton", "Newton, extended Rosenbrock, Python objective")
+        self._newton(tr, "newton_banded", "Newton with hess_bandwidth=1, extended Rosenbrock, "
+                                          "Python objective")
         self._newton(tr, "newton_c", "Newton, extended Rosenbrock: fastnewton on the C "
                                      "objective, SciPy on the Python one")
         self._counts(tr)
@@ -439,7 +458,8 @@ class _Summary:
         sizes = sorted({n for n, _ in set(times) | set(info)})
         if not sizes:
             return
-        target = NEWTON_TARGET if section == "newton" else {n: C_TARGET for n in sizes}
+        target = (NEWTON_TARGET if section in ("newton", "newton_banded")
+                  else {n: C_TARGET for n in sizes})
         tr.ensure_newline()
         tr.write_sep("-", f"{title}: time ratio fastnewton / scipy (median)")
         tr.write_line(f"{'n':>4} {'scipy method':<12} {'fastnewton':>11} {'scipy':>11} "
