@@ -126,11 +126,8 @@ class _FloorRatios:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _floor_ratio_summary(request):
-    plugin = _FloorRatios()
-    if not request.config.pluginmanager.is_registered(plugin):
-        request.config.pluginmanager.register(plugin, "fastnewton-bench-fdiff-floor-ratios")
-    yield
+def _floor_ratio_summary(register_summary):
+    register_summary("fastnewton-bench-fdiff-floor-ratios", _FloorRatios())
 
 
 def _c_case(cobj, objective, n):

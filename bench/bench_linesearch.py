@@ -391,8 +391,5 @@ class _Summary:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _summary_plugin(request):
-    name = "fastnewton-bench-linesearch-summary"
-    if request.config.pluginmanager.get_plugin(name) is None:
-        request.config.pluginmanager.register(_Summary(), name)
-    yield
+def _summary_plugin(register_summary):
+    register_summary("fastnewton-bench-linesearch-summary", _Summary())

@@ -19,7 +19,7 @@ differences of the gradient (the default). SciPy's counterparts, one group each 
 ``test_newton_banded_python[n, vs]``   the same with ``options={'hess_bandwidth': 1}`` (the
                                    caller states the band): 6 gradients per FD Hessian, not 2n.
 ``test_newton_c[n, vs]``           n = 10, fastnewton on the C objective (a LowLevelCallable from
-                                   bench/cobjectives_bench.c), SciPy on the Python one (it cannot
+                                   tests/cobjectives_min.c), SciPy on the Python one (it cannot
                                    take a LowLevelCallable). Target: >= 20x faster.
 
 Quasi-Newton (issue 6), methods paired as bfgs <-> 'BFGS', lbfgs <-> 'L-BFGS-B' (no bounds; memory
@@ -75,7 +75,7 @@ import fastnewton
 from fastnewton import _problems
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-C_SOURCE = os.path.join(HERE, "cobjectives_bench.c")
+C_SOURCE = os.path.join(os.path.dirname(HERE), "tests", "cobjectives_min.c")   # ext_rosen_fg
 _P_DOUBLE = ctypes.POINTER(ctypes.c_double)
 
 GTOL = 1e-5
@@ -591,8 +591,5 @@ class _Summary:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _summary_plugin(request):
-    name = "fastnewton-bench-minimize-summary"
-    if request.config.pluginmanager.get_plugin(name) is None:
-        request.config.pluginmanager.register(_Summary(), name)
-    yield
+def _summary_plugin(register_summary):
+    register_summary("fastnewton-bench-minimize-summary", _Summary())

@@ -51,6 +51,17 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["blas_threads"] = _observed.get("blas_threads", BLAS_THREADS)
 
 
+@pytest.fixture(scope="session")
+def register_summary(request):
+    """register_summary(name, plugin): add a module's pytest_terminal_summary plugin once per
+    session, so its tables print after the ratio table whichever benchmarks ran."""
+    def register(name, plugin):
+        manager = request.config.pluginmanager
+        if manager.get_plugin(name) is None:
+            manager.register(plugin, name)
+    return register
+
+
 @pytest.fixture(params=IMPLS)
 def impl(request):
     """Which side of an ours-vs-SciPy benchmark this run times."""
