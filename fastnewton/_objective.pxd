@@ -6,6 +6,12 @@ cdef enum:
     FD_FORWARD = 0
     FD_CENTRAL = 1
 
+# A C objective never returns to Python, so Ctrl-C would go unseen during a long kernel: every
+# POLL_EVERY evaluations the kernel calls `poll`, which takes the GIL, checks for signals and,
+# on KeyboardInterrupt (or a signal handler's exception), records it and raises `error`.
+cdef enum:
+    POLL_EVERY = 256
+
 ctypedef struct fn_objective:
     int n
     fn_value_grad value_grad   # f and gradient; NULL for a value-only objective
@@ -19,10 +25,14 @@ ctypedef struct fn_objective:
     int fd_method              # FD_FORWARD / FD_CENTRAL, for gradients of value-only objectives
     double fd_rel_step         # relative step for those gradients (0: the optimal default)
     double *fd_work            # n doubles owned by the adapter, for those gradients
+    void (*poll)(fn_objective *o) noexcept nogil   # signal check for C objectives, else NULL
+    void *owner                # the Objective that owns this struct (for poll)
 
 
 cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
     """f(x), counted; NaN without a call once the error flag is up."""
+    if o.poll != NULL and o.nfev % POLL_EVERY == 0:
+        o.poll(o)
     if o.error:
         return NAN
     o.nfev += 1
@@ -33,6 +43,8 @@ cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
 
 cdef inline double obj_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
     """f(x) and its gradient from the objective itself (value_grad must not be NULL)."""
+    if o.poll != NULL and o.nfev % POLL_EVERY == 0:
+        o.poll(o)
     if o.error:
         return NAN
     o.nfev += 1
@@ -63,3 +75,4 @@ cdef class Objective:
     cdef double[::1] work
     cdef double _call(self, const double *x, double *grad, bint need_f) noexcept
     cdef int check(self) except -1
+    cdef void _poll(self) noexcept

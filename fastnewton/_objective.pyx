@@ -16,8 +16,12 @@ Kernels evaluate through ``fn_objective`` (``_objective.pxd``): a ``fn_value_gra
   once; the public function then re-raises the stored exception object (traceback intact),
   the pattern of SciPy's ``_lib/_ccallback_c.pyx``.
 
-Evaluation counts live in the struct, so each solve counts its own.
+Evaluation counts live in the struct, so each solve counts its own. A C objective never gives
+Python a chance to see Ctrl-C, so every POLL_EVERY evaluations the kernels take the GIL for a
+moment and check for signals; a KeyboardInterrupt stops them like an exception from a Python
+callable does, and propagates from the public call.
 """
+from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer, PyCapsule_GetContext
 from libc.string cimport memcpy
 from libc.math cimport NAN
@@ -61,6 +65,11 @@ cdef double _py_value(int n, const double *x, void *user_data) noexcept nogil:
         return (<Objective>user_data)._call(x, NULL, True)
 
 
+cdef void _poll_signals(fn_objective *o) noexcept nogil:
+    with gil:
+        (<Objective>o.owner)._poll()
+
+
 cdef object _scalar(object f):
     try:
         return float(f)
@@ -101,6 +110,8 @@ cdef class Objective:
         self.c.fd_method = FD_CENTRAL
         self.c.fd_rel_step = 0.0
         self.c.fd_work = NULL
+        self.c.poll = NULL
+        self.c.owner = <void *>self
 
     cdef double _call(self, const double *x, double *grad, bint need_f) noexcept:
         # Runs with the GIL. Never lets an exception out: stores it and flags the struct.
@@ -132,6 +143,14 @@ cdef class Objective:
             self.exc = e
             self.c.error = 1
             return NAN
+
+    cdef void _poll(self) noexcept:
+        # Runs with the GIL: a pending signal's exception (KeyboardInterrupt) stops the kernel.
+        try:
+            PyErr_CheckSignals()
+        except BaseException as e:
+            self.exc = e
+            self.c.error = 1
 
     cdef int check(self) except -1:
         """Re-raise the exception the user's callable raised, if any."""
@@ -217,6 +236,7 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
         else:
             o.c.value = <fn_value>PyCapsule_GetPointer(cap, name)
         o.c.user_data = PyCapsule_GetContext(cap)
+        o.c.poll = &_poll_signals
         o.keepalive = fun
         o.release_gil = True
         return o
