@@ -6,9 +6,10 @@ cdef enum:
     FD_FORWARD = 0
     FD_CENTRAL = 1
 
-# A C objective never returns to Python, so Ctrl-C would go unseen during a long kernel: every
-# POLL_EVERY evaluations the kernel calls `poll`, which takes the GIL, checks for signals and,
-# on KeyboardInterrupt (or a signal handler's exception), records it and raises `error`.
+# A C objective never returns to Python, so Ctrl-C would go unseen during a long kernel: in the
+# main thread (the only one signals reach) the kernel calls `poll` every POLL_EVERY evaluations;
+# it takes the GIL, checks for signals and, on KeyboardInterrupt (or a signal handler's
+# exception), records it and raises `error`. In other threads poll is NULL: no GIL at all.
 cdef enum:
     POLL_EVERY = 256
 

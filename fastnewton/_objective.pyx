@@ -17,9 +17,10 @@ Kernels evaluate through ``fn_objective`` (``_objective.pxd``): a ``fn_value_gra
   the pattern of SciPy's ``_lib/_ccallback_c.pyx``.
 
 Evaluation counts live in the struct, so each solve counts its own. A C objective never gives
-Python a chance to see Ctrl-C, so every POLL_EVERY evaluations the kernels take the GIL for a
-moment and check for signals; a KeyboardInterrupt stops them like an exception from a Python
-callable does, and propagates from the public call.
+Python a chance to see Ctrl-C, so in the main thread (the only one signals reach) the kernels
+take the GIL for a moment every POLL_EVERY evaluations and check for signals; a
+KeyboardInterrupt stops them like an exception from a Python callable does, and propagates
+from the public call. In any other thread a C objective's solve never touches the GIL.
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer, PyCapsule_GetContext
@@ -27,6 +28,8 @@ from libc.string cimport memcpy
 from libc.math cimport NAN
 
 cimport numpy as cnp
+import threading
+
 import numpy as np
 from scipy import LowLevelCallable
 
@@ -236,7 +239,9 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
         else:
             o.c.value = <fn_value>PyCapsule_GetPointer(cap, name)
         o.c.user_data = PyCapsule_GetContext(cap)
-        o.c.poll = &_poll_signals
+        if threading.current_thread() is threading.main_thread():
+            # only the main thread receives signals; elsewhere the solve stays GIL-free
+            o.c.poll = &_poll_signals
         o.keepalive = fun
         o.release_gil = True
         return o

@@ -1035,7 +1035,7 @@ def test_llc_solve_lets_python_threads_run(cmin):
 
 
 def test_llc_solve_completes_while_another_thread_holds_the_gil(cmin):
-    """Deterministic: once the solve loop runs, another thread takes the GIL and keeps it
+    """Deterministic: once the solve loop (in a worker thread) runs, another thread takes the GIL and keeps it
     (a C spin called through ctypes.PyDLL) until the objective has been called as often as a
     full solve calls it. A solve that needed the GIL for anything would stall, and the holder
     would give up at its time limit with the count short."""
@@ -1051,10 +1051,15 @@ def test_llc_solve_completes_while_another_thread_holds_the_gil(cmin):
                                            ctypes.byref(start))
         out["start"] = start.value
 
+    # The solve runs in a worker thread, as parallel solves do: in the main thread the kernels
+    # take the GIL briefly every 256 C evaluations to notice Ctrl-C (see _objective.pxd).
+    solver = threading.Thread(target=lambda: out.update(res=fastnewton.minimize(llc, x0)))
     th = threading.Thread(target=hog)
     th.start()
-    res = fastnewton.minimize(llc, x0)
+    solver.start()
+    solver.join()
     th.join()
+    res = out["res"]
     np.testing.assert_array_equal(res.x, ref.x)
     assert res.nfev == calls == ud[1]
     # the GIL was taken early in the solve and the solve still finished under it
