@@ -301,7 +301,10 @@ cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const doub
 # output and workspaces once, runs the kernel without the GIL, then re-raises a user error.
 
 import numpy as np
-from fastnewton._objective cimport Objective
+cimport numpy as cnp
+from fastnewton._objective cimport Objective, vec_data
+
+cnp.import_array()
 
 
 cdef int _method_code(str method) except -1:
@@ -312,26 +315,31 @@ cdef int _method_code(str method) except -1:
     raise ValueError(f"method must be 'forward' or 'central', got {method!r}")
 
 
-def _f0(Objective o, const double[::1] x):
+def _f0(Objective o, x):
+    cdef double *px = vec_data(x, o.c.n)
     cdef double f
     with nogil:
-        f = obj_f(&o.c, &x[0])
+        f = obj_f(&o.c, px)
     o.check()
     return f
 
 
-def _fg0(Objective o, const double[::1] x, double[::1] g):
+def _fg0(Objective o, x, g):
+    cdef double *px = vec_data(x, o.c.n)
+    cdef double *pg = vec_data(g, o.c.n)
     cdef double f
     with nogil:
-        f = fn_fg(&o.c, &x[0], &g[0])
+        f = fn_fg(&o.c, px, pg)
     o.check()
     return f
 
 
-def _g0(Objective o, const double[::1] x, double[::1] g):
+def _g0(Objective o, x, g):
     """The gradient alone at x, however the objective gives it most cheaply."""
+    cdef double *px = vec_data(x, o.c.n)
+    cdef double *pg = vec_data(g, o.c.n)
     with nogil:
-        fn_g(&o.c, &x[0], &g[0])
+        fn_g(&o.c, px, pg)
     o.check()
 
 

@@ -302,7 +302,10 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
 # Python entry point for fastnewton/_wolfe.py (which validates).
 
 import numpy as np
-from fastnewton._objective cimport Objective
+cimport numpy as cnp
+from fastnewton._objective cimport Objective, vec_data
+
+cnp.import_array()
 
 
 cdef class _Extra:
@@ -329,12 +332,17 @@ cdef int _py_extra(double alpha, const double *x, double f, const double *g,
         return (<_Extra>data).call(alpha, x, f, g)
 
 
-def _run(Objective obj, const double[::1] x, const double[::1] p, double f0, double dphi0,
-            double alpha0, double c1, double c2, double amax, int maxiter, extra_condition):
-    """Run wolfe_search without the GIL; returns (status, alpha, f, slope, x_new, g_new)."""
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double[::1] xt = np.empty(n)
-    cdef double[::1] gt = np.empty(n)
+def _run(Objective obj, x, p, double f0, double dphi0, double alpha0, double c1, double c2,
+         double amax, int maxiter, extra_condition):
+    """Run wolfe_search (without the GIL where that pays); returns
+    (status, alpha, f, slope, x_new, g_new)."""
+    cdef Py_ssize_t n = obj.c.n
+    cdef double *px = vec_data(x, n)
+    cdef double *pp = vec_data(p, n)
+    xt = np.empty(n)
+    gt = np.empty(n)
+    cdef double *pxt = vec_data(xt, n)
+    cdef double *pgt = vec_data(gt, n)
     cdef ls_params prm
     cdef ls_result res
     cdef int status
@@ -354,11 +362,8 @@ def _run(Objective obj, const double[::1] x, const double[::1] p, double f0, dou
         prm.extra_data = <void *>extra
     if obj.release_gil:
         with nogil:
-            status = wolfe_search(&obj.c, &x[0], &p[0], f0, dphi0, alpha0, &prm, &xt[0],
-                                  &gt[0], &res)
+            status = wolfe_search(&obj.c, px, pp, f0, dphi0, alpha0, &prm, pxt, pgt, &res)
     else:   # a small Python objective: keeping the GIL saves a hand-over per evaluation
-        status = wolfe_search(&obj.c, &x[0], &p[0], f0, dphi0, alpha0, &prm, &xt[0], &gt[0],
-                              &res)
+        status = wolfe_search(&obj.c, px, pp, f0, dphi0, alpha0, &prm, pxt, pgt, &res)
     obj.check()
-    return (status, res.alpha, res.f, res.slope, xt.base,
-            gt.base if res.grad_valid else None)
+    return (status, res.alpha, res.f, res.slope, xt, gt if res.grad_valid else None)

@@ -272,7 +272,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     cdef double *Y = mat + <Py_ssize_t>m * n
     cdef double *rho = mat + 2 * <Py_ssize_t>m * n
     cdef double *lalpha = rho + m
-    cdef double f = out.f, dphi0, alpha0, t, sy, slen = 0.0
+    cdef double f = out.f, dphi0, alpha0, t, sy, smax, slen = 0.0
     cdef ls_result res
     cdef ls_params lsp = opt.ls
     cdef char uplo = b'U'
@@ -322,9 +322,9 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             # a nearly singular (positive definite) H can make p enormous: let the first trial
             # step go at most STEP_MAX * max(1, |x|) (Dennis & Schnabel's maximum step)
             t = sqrt(_dot(n, p, p))
-            sy = STEP_MAX * fmax(1.0, sqrt(_dot(n, x, x)))
-            if t > sy:
-                alpha0 = sy / t
+            smax = STEP_MAX * fmax(1.0, sqrt(_dot(n, x, x)))
+            if t > smax:
+                alpha0 = smax / t
         elif fresh:
             t = sqrt(_dot(n, p, p))
             alpha0 = 1.0 / t if t > 1.0 else 1.0
@@ -521,7 +521,7 @@ def _full_from_lower(double[:, ::1] a):
 
 def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, dict options,
            hess, hook):
-    """Run solve() without the GIL. x, g: in/out. Returns a dict: status, nit, nhev, nskip,
+    """Run solve() (without the GIL where that pays). x, g: in/out. Returns a dict: status, nit, nhev, nskip,
     f, and the method's model: 'hess' (Newton: the last Hessian evaluated; SR1: B),
     'hess_inv' (BFGS), or 'pairs' (L-BFGS: (S, Y), oldest first)."""
     cdef int meth = METHODS[method]
