@@ -215,6 +215,8 @@ cdef int fd_hessian_band(fn_objective *o, const double *x, const double *g0, dou
         for d in range(kd + 1):
             if j + d < n:
                 ab[j * w + d] = 0.5 * (cols[j * wc + kd + d] + cols[(j + d) * wc + kd - d])
+            else:
+                ab[j * w + d] = 0.0     # past the matrix: unused by LAPACK, but kept defined
     return 0
 
 

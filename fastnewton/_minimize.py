@@ -44,6 +44,17 @@ _METHOD_OPTIONS = {
 _ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs"}
 
 
+def _method_name(method):
+    """The canonical method name (case-insensitive, SciPy's spellings accepted)."""
+    if not isinstance(method, str):
+        raise ValueError(f"method must be a string, got {type(method).__name__}")
+    meth = _ALIASES.get(method.lower(), method.lower())
+    if meth not in _METHOD_OPTIONS:
+        raise ValueError(f"unknown method {method!r}; fastnewton's methods are: "
+                         f"{', '.join(sorted(_METHOD_OPTIONS))}")
+    return meth
+
+
 def _options(method, options, tol, n):
     valid = _METHOD_OPTIONS[method]
     options = dict(options or {})
@@ -157,7 +168,7 @@ def _jac_mode(jac):
     raise ValueError(f"jac must be a callable, True, None, '2-point' or '3-point', got {jac!r}")
 
 
-def _make_hook(callback, disp, state):
+def _make_hook(callback, disp):
     """The per-iteration hook: disp printing, then the user's callback (SciPy's two forms:
     callback(intermediate_result) when that is its only parameter's name, else callback(xk))."""
     if callback is None and not disp:
@@ -170,11 +181,8 @@ def _make_hook(callback, disp, state):
             new_style = set(inspect.signature(callback).parameters) == {"intermediate_result"}
         except (TypeError, ValueError):
             new_style = False
-        if new_style:
-            state["new_style"] = True
 
     def hook(nit, x, f, g):
-        state["nit"], state["x"], state["f"], state["g"] = nit, x, f, g
         if disp:
             print(f"{nit:6d}  f = {f: .10e}  |g|_inf = {np.max(np.abs(g)):.3e}")
         if callback is None:
@@ -239,9 +247,9 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         ``success``, ``message``; Newton adds ``hess`` (the last Hessian evaluated, at the
         iterate before x; sparse CSR with ``hess_bandwidth``) and ``nhev``, BFGS
         ``hess_inv`` (dense), L-BFGS ``hess_inv`` (a ``LbfgsInvHessProduct`` from the gamma I
-        start the iteration used), SR1 ``hess`` (the approximation B). Status codes: 0 gradient tolerance, 1 maxiter, 2 line search failed,
-        3 non-finite value, 4 stopped by callback, 5 step tolerance. Any stop returns the
-        best point found.
+        start the iteration used), SR1 ``hess`` (the approximation B). Status codes:
+        0 gradient tolerance, 1 maxiter, 2 line search failed, 3 non-finite value, 4 stopped
+        by callback, 5 step tolerance. Any stop returns the best point found.
 
     Raises
     ------
@@ -254,13 +262,7 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     """
     x = as_point(x0, "x0")
     n = x.shape[0]
-    if not isinstance(method, str):
-        raise ValueError(f"method must be a string, got {type(method).__name__}")
-    meth = method.lower()
-    meth = _ALIASES.get(meth, meth)
-    if meth not in _METHOD_OPTIONS:
-        raise ValueError(f"unknown method {method!r}; fastnewton's methods are: "
-                         f"{', '.join(sorted(_METHOD_OPTIONS))}")
+    meth = _method_name(method)
     opts = _options(meth, options, tol, n)
     jac_obj, grad_fd = _jac_mode(jac)
     if hess is not None and meth != "newton":
@@ -275,21 +277,19 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
                              f"got {hess!r}")
     obj = make_objective(fun, n, args, jac_obj)
     obj.set_fd(grad_fd, 0.0)
+    if opts.get("band", -1) != -1 and (hess is not None or not obj.has_grad):
+        raise ValueError("options['hess_bandwidth'] needs a gradient (jac) and no hess: "
+                         "it sets up the finite-difference Hessian of the gradient")
 
     g = np.empty(n)
     f = _fdiff._fg0(obj, x, g)
     check_finite_value(f, "f(x0)")
     check_finite_grad(g, "the gradient at x0")
 
-    if opts.get("band", -1) != -1:
-        if hess is not None or not obj.has_grad:
-            raise ValueError("options['hess_bandwidth'] needs a gradient (jac) and no hess: "
-                             "it sets up the finite-difference Hessian of the gradient")
-        if opts["band"] == "auto":
-            opts["band"] = _detect_bandwidth(obj, x, opts)
+    if opts.get("band") == "auto":
+        opts["band"] = _detect_bandwidth(obj, x, opts)
 
-    state = {}
-    hook = _make_hook(callback, opts["disp"], state)
+    hook = _make_hook(callback, opts["disp"])
     out = _solvers._solve(meth, obj, x, g, f, opts, hess, hook)
     status, f = out["status"], out["f"]
     res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=obj.nfev, njev=obj.njev,
@@ -322,11 +322,7 @@ def scipy_method(method="newton"):
     supported here (ValueError when given), ``tol`` becomes ``gtol``, and other keywords are
     fastnewton's options.
     """
-    meth = method.lower() if isinstance(method, str) else method
-    meth = _ALIASES.get(meth, meth)
-    if meth not in _METHOD_OPTIONS:
-        raise ValueError(f"unknown method {method!r}; fastnewton's methods are: "
-                         f"{', '.join(sorted(_METHOD_OPTIONS))}")
+    meth = _method_name(method)
 
     def _fastnewton_method(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
                            constraints=(), callback=None, tol=None, **options):

@@ -83,6 +83,8 @@ def test_band_hessian_equals_dense_fd_hessian_in_band(name, n, kd, method):
     ab = _fdiff._hessian_band(obj, x, g0, kd, method, 0.0)
     ng = min(2 * kd + 1, n)
     assert grad.calls == (2 * ng if method == "central" else ng)
+    for d in range(1, kd + 1):                   # the slots past the matrix's end are defined
+        assert np.all(ab[n - d:, d] == 0.0)
     H = _fdiff._hessian_from_grad(make_objective(p.fun, n, (), p.grad), x, g0, method, 0.0)
     H_exact = p.hess(x)
     for d in range(kd + 1):
