@@ -24,9 +24,6 @@ Two groups, each over n in (10, 100, 500):
 Run with ``--benchmark-group-by=param`` (see conftest.py); BLAS is pinned to one thread there.
 """
 import ctypes
-import importlib.util
-import os
-import sys
 
 import numpy as np
 import pytest
@@ -44,21 +41,9 @@ ROUNDS_C = {("rosen", 10): 60, ("rosen", 100): 30, ("rosen", 500): 15,
 REPS = {10: 100, 100: 5, 500: 1}     # Hessians per round in test_fd_hessian_c
 
 
-def _load_cbuild():
-    name = "_fastnewton_tests_cbuild"   # the same module object tests/conftest.py uses
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            "tests", "_cbuild.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
-def cobj(tmp_path_factory):
-    return _load_cbuild().build(tmp_path_factory.mktemp("cobjectives"))
+def cobj(cbuild, tmp_path_factory):
+    return cbuild.build(tmp_path_factory.mktemp("cobjectives"))
 
 
 def _point(n):

@@ -27,9 +27,7 @@ Run with ``--benchmark-group-by=param`` (see conftest.py); BLAS is pinned to one
 The fastnewton / c-floor ratios and the evaluation counts are printed after the tables.
 """
 import ctypes
-import importlib.util
 import os
-import sys
 import warnings
 
 import numpy as np
@@ -53,17 +51,6 @@ ROUNDS_PY = 3000                         # one search per round, ~30-400 us each
 ROUNDS_SUITE = 40                        # 30 searches per round
 C_SIZES = (1000, 10_000, 100_000)
 ROUNDS_C = {1000: 2000, 10_000: 300, 100_000: 40}
-
-
-def _load_cbuild():
-    name = "_fastnewton_tests_cbuild"   # the same module object tests/conftest.py uses
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(HERE), "tests", "_cbuild.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 # -- problems (Python) ------------------------------------------------------------------------
@@ -273,8 +260,7 @@ class _LSLib:
 
 
 @pytest.fixture(scope="module")
-def lslib(tmp_path_factory):
-    cbuild = _load_cbuild()
+def lslib(cbuild, tmp_path_factory):
     return _LSLib(cbuild.compile_shared(tmp_path_factory.mktemp("cobjectives_ls"),
                                         source=LS_SOURCE))
 

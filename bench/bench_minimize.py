@@ -58,9 +58,7 @@ many rounds as fit in BUDGET seconds, at least 3 (2 for a problem-set round); n 
 Run with ``--benchmark-group-by=param`` (see conftest.py); BLAS is pinned to one thread there.
 """
 import ctypes
-import importlib.util
 import os
-import sys
 import time
 import warnings
 
@@ -126,21 +124,10 @@ _PROBLEMS = {_pid(*p): _problems.get(*p) for p in QN_PROBLEMS}
 
 # -- the C objective --------------------------------------------------------------------------
 
-def _load_cbuild():
-    name = "_fastnewton_tests_cbuild"   # the same module object tests/conftest.py uses
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(HERE), "tests", "_cbuild.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
-def c_ext_rosen(tmp_path_factory):
+def c_ext_rosen(cbuild, tmp_path_factory):
     """LowLevelCallable of ext_rosen_fg: double (int, double *, double *, void *)."""
-    path = _load_cbuild().compile_shared(tmp_path_factory.mktemp("cobjectives_bench"),
+    path = cbuild.compile_shared(tmp_path_factory.mktemp("cobjectives_bench"),
                                          source=C_SOURCE)
     lib = ctypes.CDLL(path)
     fn = lib.ext_rosen_fg

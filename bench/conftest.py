@@ -13,12 +13,16 @@ Every benchmark runs with BLAS pinned to one thread (threadpoolctl; see DESIGN.m
 threads"); the thread count is stored in each benchmark's ``extra_info["blas_threads"]`` and
 in the saved JSON's ``machine_info``, and printed under the ratio table.
 """
+import importlib.util
+import os
+import sys
+
 import pytest
 import scipy.linalg  # noqa: F401 - loads SciPy's OpenBLAS so that the limit below reaches it
 from pytest_benchmark.plugin import pytest_benchmark_group_stats as _default_group_stats
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import fastnewton  # noqa: F401 - its kernels call LAPACK through SciPy's OpenBLAS
+import fastnewton as _fastnewton  # noqa: F401 - its kernels call LAPACK through SciPy's OpenBLAS
 
 IMPLS = ("fastnewton", "scipy")
 BLAS_THREADS = 1
@@ -49,6 +53,21 @@ def _record_blas_threads(request, _one_blas_thread):
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["blas_threads"] = _observed.get("blas_threads", BLAS_THREADS)
+
+
+@pytest.fixture(scope="session")
+def cbuild():
+    """tests/_cbuild.py (compile and load the C test objectives), as the one module object
+    tests/conftest.py uses; loaded by path because of --import-mode=importlib."""
+    name = "_fastnewton_tests_cbuild"
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "tests", "_cbuild.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")

@@ -267,7 +267,7 @@ def test_wolfe_values_and_counts_python(case):
     np.testing.assert_array_equal(pk, p_before)
     check_search(prob.f, prob.grad, xk, pk, kw, out, rec)
     _, fc, gc = out[:3]
-    gfk_given, old_fval_given = "gfk" in kw, "old_fval" in kw
+    gfk_given = "gfk" in kw
     # the gradient at xk, when computed here, is not counted (as in SciPy)
     assert g.calls == gc + (0 if gfk_given else 1)
     assert f.calls == fc
