@@ -91,6 +91,20 @@ cdef inline Py_ssize_t _tri_index(char uplo, Py_ssize_t n, Py_ssize_t i, Py_ssiz
     return j + i * n          # (j, i), upper
 
 
+cdef inline double _first_shift(double dmin, double dmax, double fro, Py_ssize_t n,
+                               double beta, double *beta_s) noexcept nogil:
+    """The shift rule of the module docstring, for both storages: beta_s (written to *beta_s)
+    = beta * max(max|a_ii|, ||A||_F / n), or beta for A = 0; returns tau_0 = 0 if
+    min a_ii > 0, else beta_s - min a_ii. fro is ||A||_F^2."""
+    cdef double scale = sqrt(fro) / n
+    if dmax > scale:
+        scale = dmax
+    if scale == 0.0:
+        scale = 1.0
+    beta_s[0] = beta * scale
+    return 0.0 if dmin > 0.0 else beta_s[0] - dmin
+
+
 cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_work,
                        double *tau) noexcept nogil:
     """Factor A + tau I in place with the smallest tau of the geometric sequence that works.
@@ -123,14 +137,7 @@ cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_wo
             dmin = v
         if fabs(v) > dmax:
             dmax = fabs(v)
-    scale = sqrt(fro) / nn
-    if dmax > scale:
-        scale = dmax
-    if scale == 0.0:
-        scale = 1.0
-    scale *= beta
-    t = 0.0 if dmin > 0.0 else scale - dmin
-
+    t = _first_shift(dmin, dmax, fro, nn, beta, &scale)
     for k in range(MAX_SHIFTS):
         if t != 0.0:
             for j in range(nn):
@@ -182,13 +189,7 @@ cdef int modified_band_chol(int n, int kd, double *ab, double beta, double *back
         for d in range(1, w):
             if j + d < nn:
                 fro += 2.0 * ab[j * w + d] * ab[j * w + d]
-    scale = sqrt(fro) / nn
-    if dmax > scale:
-        scale = dmax
-    if scale == 0.0:
-        scale = 1.0
-    scale *= beta
-    t = 0.0 if dmin > 0.0 else scale - dmin
+    t = _first_shift(dmin, dmax, fro, nn, beta, &scale)
     for k in range(MAX_SHIFTS):
         if t != 0.0:
             for j in range(nn):
