@@ -12,6 +12,7 @@ from glob import glob
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 debug = os.environ.get("FASTNEWTON_BOUNDSCHECK", "0") == "1"
@@ -35,4 +36,19 @@ extensions = [
     for path in sorted(glob(os.path.join(HERE, "fastnewton", "_*.pyx")))
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives))
+
+
+class build_py_with_header(build_py):
+    """Also put csrc/fastnewton.h into the built package, beside the .pxd files that include
+    it, so that other Cython code can ``cimport fastnewton...`` against an installed wheel
+    (``fastnewton.get_include()`` returns that folder)."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "fastnewton")
+        self.mkpath(target)
+        self.copy_file(os.path.join(HERE, "csrc", "fastnewton.h"), target)
+
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives),
+      cmdclass={"build_py": build_py_with_header})

@@ -5,4 +5,16 @@ from ._minimize import minimize, scipy_method
 from ._wolfe import line_search
 
 __version__ = "0.1.0"
-__all__ = ["gradient", "hessian", "line_search", "linalg", "minimize", "scipy_method"]
+
+
+def get_include():
+    """The folder holding fastnewton.h and the .pxd files, for building Cython code that
+    cimports fastnewton's kernels (add it to the extension's include_dirs)."""
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.exists(os.path.join(here, "fastnewton.h")):
+        return here
+    return os.path.join(os.path.dirname(here), "csrc")      # a source checkout
+
+
+__all__ = ["get_include", "gradient", "hessian", "line_search", "linalg", "minimize", "scipy_method"]
