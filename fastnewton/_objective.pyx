@@ -175,28 +175,13 @@ cdef class Objective:
     def has_grad(self):
         return self.c.value_grad != NULL
 
-    @property
-    def is_lowlevel(self):
-        return self.c.value_grad != &_py_value_grad and self.c.value != &_py_value
-
     def reset_counts(self):
         self.c.nfev = 0
         self.c.njev = 0
 
-    def raise_if_error(self):
-        self.check()
-
     def set_fd(self, method, double rel_step):
         self.c.fd_method = FD_FORWARD if method == "forward" else FD_CENTRAL
         self.c.fd_rel_step = rel_step
-
-    def value(self, const double[::1] x):
-        """f(x) through the kernel path (for tests and the Python layer)."""
-        cdef double f
-        with nogil:
-            f = obj_f(&self.c, &x[0])
-        self.check()
-        return f
 
 
 def _signature_of(llc):
