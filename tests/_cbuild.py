@@ -75,8 +75,37 @@ def _voidp(a):
     return ctypes.cast(a.ctypes.data_as(_p_double), _c_void_p)
 
 
+def rosen_value(x):
+    """Python twin of rosen_f / rosen_fg's value in cobjectives.c: summed left to right, the
+    same operations in the same order, so the numbers agree bit for bit."""
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        a, b = float(x[i]), float(x[i + 1])
+        t = b - a * a
+        u = 1.0 - a
+        s += 100.0 * t * t + u * u
+    return s
+
+
+def rosen_grad(x):
+    """Python twin of rosen_fg's gradient, operation for operation. (Not
+    scipy.optimize.rosen_der: its end components square NumPy scalars with ``**2``, i.e. pow(),
+    which can differ from x*x in the last bit.)"""
+    x = np.asarray(x, dtype=float)
+    g = np.empty_like(x)
+    g[0] = -400.0 * x[0] * (x[1] - x[0] * x[0]) - 2.0 * (1.0 - x[0])
+    xm, xl, xr = x[1:-1], x[:-2], x[2:]
+    g[1:-1] = 200.0 * (xm - xl * xl) - 400.0 * (xr - xm * xm) * xm - 2.0 * (1.0 - xm)
+    g[-1] = 200.0 * (x[-1] - x[-2] * x[-2])
+    return g
+
+
 class CObjectives:
-    """The loaded library and LowLevelCallable factories for its objectives."""
+    """The loaded library and LowLevelCallable factories for its objectives; ``rosen_value``
+    and ``rosen_grad`` are the Python twins of ``rosen_fg``."""
+
+    rosen_value = staticmethod(rosen_value)
+    rosen_grad = staticmethod(rosen_grad)
 
     def __init__(self, path):
         self.path = path

@@ -30,6 +30,13 @@ _cbuild = _load_cbuild()
 
 
 @pytest.fixture(scope="session")
+def cbuild():
+    """tests/_cbuild.py itself (compile_shared, _voidp, ...), for tests with C files of their
+    own."""
+    return _cbuild
+
+
+@pytest.fixture(scope="session")
 def cobj(tmp_path_factory):
     """The compiled C objectives (a ``CObjectives``), built once per session."""
     return _cbuild.build(tmp_path_factory.mktemp("cobjectives"))

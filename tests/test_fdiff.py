@@ -580,17 +580,6 @@ def test_hessian_agrees_with_scipy(cls, n, ours, theirs):
 # Python objective vs its C twin (tests/cobjectives.c): the same numbers, bit for bit
 
 
-def rosen_value_loop(x):
-    """Rosenbrock summed left to right, as rosen_f in cobjectives.c."""
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        a, b = float(x[i]), float(x[i + 1])
-        t = b - a * a
-        u = 1.0 - a
-        s += 100.0 * t * t + u * u
-    return s
-
-
 def quad_loops(A):
     """0.5 x^T A x and A x with the loops of quad_fg in cobjectives.c."""
     n = A.shape[0]
@@ -614,22 +603,22 @@ def quad_loops(A):
 def test_rosen_python_and_c_bitwise(cobj, n, method):
     x = np.random.default_rng(n).uniform(-2.0, 2.0, n)
     # scipy.optimize.rosen_der has the operation order of rosen_fg in C
-    assert np.array_equal(fastnewton.hessian(rosen_value_loop, x, jac=rosen_der, method=method),
+    assert np.array_equal(fastnewton.hessian(cobj.rosen_value, x, jac=rosen_der, method=method),
                           fastnewton.hessian(cobj.rosen(), x, method=method))
-    assert np.array_equal(fastnewton.gradient(rosen_value_loop, x, method=method),
+    assert np.array_equal(fastnewton.gradient(cobj.rosen_value, x, method=method),
                           fastnewton.gradient(cobj.rosen(), x, method=method))
-    assert np.array_equal(fastnewton.gradient(rosen_value_loop, x, method=method),
+    assert np.array_equal(fastnewton.gradient(cobj.rosen_value, x, method=method),
                           fastnewton.gradient(cobj.rosen(value_only=True), x, method=method))
 
 
 @pytest.mark.parametrize("n", [2, 7])
 def test_rosen_values_hessian_python_and_c_bitwise(cobj, n):
     x = np.random.default_rng(n).uniform(-2.0, 2.0, n)
-    H = fastnewton.hessian(rosen_value_loop, x)
+    H = fastnewton.hessian(cobj.rosen_value, x)
     assert np.array_equal(H, fastnewton.hessian(cobj.rosen(value_only=True), x))
     # jac=None with a value+gradient C function uses its gradient: the gradient Hessian
     assert np.array_equal(fastnewton.hessian(cobj.rosen(), x),
-                          fastnewton.hessian(rosen_value_loop, x, jac=rosen_der))
+                          fastnewton.hessian(cobj.rosen_value, x, jac=rosen_der))
 
 
 @pytest.mark.parametrize("n", [3, 8])

@@ -18,11 +18,9 @@ What is checked, and against what (never against numbers the code under test pro
 
 """
 import ctypes
-import importlib.util
 import inspect
 import math
 import os
-import sys
 import textwrap
 import threading
 import time
@@ -50,18 +48,6 @@ LS_SOURCE = os.path.join(HERE, "cobjectives_ls.c")
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _load_cbuild():
-    # --import-mode=importlib: tests/ is not on sys.path; load (or reuse conftest's) by path.
-    name = "_fastnewton_tests_cbuild"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "_cbuild.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_cbuild = _load_cbuild()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -586,8 +572,9 @@ _P_DOUBLE = ctypes.POINTER(ctypes.c_double)
 class LSLib:
     """tests/cobjectives_ls.c, compiled and loaded."""
 
-    def __init__(self, path):
+    def __init__(self, path, voidp):
         self.path = path
+        self.voidp = voidp                   # array -> void* (tests/_cbuild.py)
         self.lib = ctypes.CDLL(path)
         self.pylib = ctypes.PyDLL(path)      # the same functions, called with the GIL held
         vg = [ctypes.c_int, _P_DOUBLE, _P_DOUBLE, ctypes.c_void_p]
@@ -601,14 +588,14 @@ class LSLib:
     def family(self, prob, value_only=False):
         """(LowLevelCallable, f, grad): the C objective and ctypes evaluators of it."""
         params = prob.params()
-        ud = _cbuild._voidp(params)          # keeps params alive
+        ud = self.voidp(params)              # keeps params alive
         fn = self.lib.family_f if value_only else self.lib.family_fg
         llc = LowLevelCallable(fn, ud)
         return llc, *self.evaluators("family_fg", ud, prob.n)
 
     def slow(self, reps):
         ud_arr = np.array([float(reps)])
-        ud = _cbuild._voidp(ud_arr)
+        ud = self.voidp(ud_arr)
         return LowLevelCallable(self.lib.slow_fg, ud), ud
 
     def evaluators(self, name, ud, n):
@@ -628,9 +615,9 @@ class LSLib:
 
 
 @pytest.fixture(scope="session")
-def lslib(tmp_path_factory):
-    path = _cbuild.compile_shared(tmp_path_factory.mktemp("cobjectives_ls"), source=LS_SOURCE)
-    return LSLib(path)
+def lslib(cbuild, tmp_path_factory):
+    path = cbuild.compile_shared(tmp_path_factory.mktemp("cobjectives_ls"), source=LS_SOURCE)
+    return LSLib(path, cbuild._voidp)
 
 
 def test_c_family_matches_python_twin(lslib):
@@ -805,7 +792,7 @@ def test_gil_released_during_lowlevelcallable_search(lslib):
                            maxiter=25)
 
     def control():                          # the same C work, GIL held throughout
-        ud_big = _cbuild._voidp(np.array([22.0 * reps]))
+        ud_big = lslib.voidp(np.array([22.0 * reps]))
         return lslib.pylib.slow_fg(n, x.ctypes.data_as(_P_DOUBLE), None, ud_big)
 
     attempts = []

@@ -5,10 +5,8 @@ gradients re-computed by the test from the problems' analytic formulas, analytic
 Newton steps solved here with NumPy, and call counters wrapped around the user's callables.
 """
 import ctypes
-import importlib.util
 import math
 import os
-import sys
 import threading
 import time
 import traceback
@@ -26,18 +24,6 @@ from fastnewton import _problems
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GTOL = 1e-5
-
-
-def _load_cbuild():
-    # Same module object as tests/conftest.py's loader (tests/ is not on sys.path).
-    name = "_fastnewton_tests_cbuild"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "_cbuild.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def gmax(g):
@@ -844,8 +830,8 @@ class _MinCObjectives:
     """tests/cobjectives_min.c, compiled and loaded twice: CDLL (ctypes releases the GIL in
     calls) for LowLevelCallables, PyDLL (the GIL stays held during calls) for the controls."""
 
-    def __init__(self, outdir):
-        path = _load_cbuild().compile_shared(outdir, os.path.join(HERE, "cobjectives_min.c"))
+    def __init__(self, cbuild, outdir):
+        path = cbuild.compile_shared(outdir, os.path.join(HERE, "cobjectives_min.c"))
         self.lib = ctypes.CDLL(path)
         self.pylib = ctypes.PyDLL(path)
         pd = ctypes.POINTER(ctypes.c_double)
@@ -871,8 +857,8 @@ class _MinCObjectives:
 
 
 @pytest.fixture(scope="module")
-def cmin(tmp_path_factory):
-    return _MinCObjectives(tmp_path_factory.mktemp("cobjectives_min"))
+def cmin(cbuild, tmp_path_factory):
+    return _MinCObjectives(cbuild, tmp_path_factory.mktemp("cobjectives_min"))
 
 
 def _twin_fg(x):

@@ -554,30 +554,6 @@ def test_callback_exception_propagates(method):
 # ---------------------------------------------------------------------------------------------
 # LowLevelCallable objectives
 
-def rosen_value_loop(x):
-    """Chained Rosenbrock summed left to right, as rosen_fg in tests/cobjectives.c."""
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        a, b = float(x[i]), float(x[i + 1])
-        t = b - a * a
-        u = 1.0 - a
-        s += 100.0 * t * t + u * u
-    return s
-
-
-def rosen_grad_c(x):
-    """The gradient of rosen_fg in tests/cobjectives.c, operation for operation. (Not
-    scipy.optimize.rosen_der: its end components square NumPy scalars with ``**2``, i.e. pow(),
-    which can differ from x*x in the last bit.)"""
-    x = np.asarray(x, dtype=float)
-    g = np.empty_like(x)
-    g[0] = -400.0 * x[0] * (x[1] - x[0] * x[0]) - 2.0 * (1.0 - x[0])
-    xm, xl, xr = x[1:-1], x[:-2], x[2:]
-    g[1:-1] = 200.0 * (xm - xl * xl) - 400.0 * (xr - xm * xm) * xm - 2.0 * (1.0 - xm)
-    g[-1] = 200.0 * (x[-1] - x[-2] * x[-2])
-    return g
-
-
 def _iterates(fun, x0, method, jac, **kw):
     xs = []
     r = fastnewton.minimize(fun, x0, jac=jac, method=method,
@@ -590,13 +566,13 @@ def test_lowlevelcallable_same_iterates_as_python(method, cobj):
     # the Python twin computes rosen_fg's value and gradient bitwise
     x0 = np.array([-1.2, 1.0] * 5)
     rc, xc = _iterates(cobj.rosen(), x0, method, None)
-    rp, xp = _iterates(rosen_value_loop, x0, method, rosen_grad_c)
+    rp, xp = _iterates(cobj.rosen_value, x0, method, cobj.rosen_grad)
     assert rc.status == 0 and gmax(rosen_der, rc.x) <= GTOL
     np.testing.assert_allclose(rc.x, np.ones(10), atol=1e-4)
     assert xc.shape == xp.shape
     np.testing.assert_allclose(xc, xp, rtol=1e-12, atol=1e-12)
     assert (rc.nit, rc.nfev, rc.status) == (rp.nit, rp.nfev, rp.status)
-    assert rc.fun == pytest.approx(rosen_value_loop(rc.x), rel=1e-15, abs=1e-300)
+    assert rc.fun == pytest.approx(cobj.rosen_value(rc.x), rel=1e-15, abs=1e-300)
 
 
 @pytest.mark.parametrize("method", QN_METHODS)
@@ -604,7 +580,7 @@ def test_lowlevelcallable_value_only_same_iterates_as_python(method, cobj):
     # gradients by finite differences of the value in both cases
     x0 = np.array([-1.2, 1.0, -1.2, 1.0])
     rc, xc = _iterates(cobj.rosen(value_only=True), x0, method, None)
-    rp, xp = _iterates(rosen_value_loop, x0, method, None)
+    rp, xp = _iterates(cobj.rosen_value, x0, method, None)
     assert rc.status in (0, 5) and gmax(rosen_der, rc.x) <= 1e-4
     assert xc.shape == xp.shape
     np.testing.assert_allclose(xc, xp, rtol=1e-12, atol=1e-12)
@@ -630,7 +606,7 @@ def test_lowlevelcallable_in_threads(method, cobj):
         parallel = list(pool.map(lambda x0: fastnewton.minimize(cobj.rosen(), x0, method=method),
                                  starts))
     for a, b in zip(serial, parallel):
-        assert a.status == 0 and gmax(rosen_grad_c, a.x) <= GTOL
+        assert a.status == 0 and gmax(cobj.rosen_grad, a.x) <= GTOL
         np.testing.assert_array_equal(a.x, b.x)
         assert (a.nit, a.nfev, a.njev) == (b.nit, b.nfev, b.njev)
 
