@@ -3,7 +3,10 @@ same gradient tolerance (max|g_i| <= GTOL = 1e-5 for every method that has one).
 
 Newton (issue 5), extended Rosenbrock (MGH #21, decoupled pairs; fastnewton._problems) with its
 analytic Python gradient. fastnewton's ``method='newton'`` takes its Hessian by central
-differences of the gradient (the default). SciPy's counterparts, one group each (``vs=``):
+differences of the gradient, with its defaults: ``hess_bandwidth='auto'`` takes the first
+Hessian dense (2n gradients), sees that its nonzeros lie within one diagonal of the
+main one, and takes the later ones banded (6 gradients, plus one that checks the band).
+SciPy's counterparts, one group each (``vs=``):
 
 * ``trust-exact`` with a Hessian callable ``approx_derivative(grad, x, method='3-point')``,
   symmetrized (trust-exact refuses the FD strings), ``options={'gtol': 1e-5}``;
@@ -16,8 +19,8 @@ differences of the gradient (the default). SciPy's counterparts, one group each 
 
 ``test_newton_python[n, vs]``      n = 2, 10, 100, 500. Targets: fastnewton <= 0.5x SciPy's
                                    best at n <= 100, <= 1x at n = 500.
-``test_newton_banded_python[n, vs]``   the same with ``options={'hess_bandwidth': 1}`` (the
-                                   caller states the band): 6 gradients per FD Hessian, not 2n.
+``test_newton_dense_python[n, vs]``    the same with ``options={'hess_bandwidth': None}``: every
+                                   FD Hessian dense, 2n gradients (what 'auto' saves).
 ``test_newton_c[n, vs]``           n = 10, fastnewton on the C objective (a LowLevelCallable from
                                    tests/cobjectives_min.c), SciPy on the Python one (it cannot
                                    take a LowLevelCallable). Target: >= 20x faster.
@@ -276,17 +279,16 @@ def test_newton_python(ours_vs_scipy, benchmark, impl, n, vs):
 
 @pytest.mark.parametrize("vs", NEWTON_SCIPY)
 @pytest.mark.parametrize("n", NEWTON_SIZES)
-def test_newton_banded_python(ours_vs_scipy, benchmark, impl, n, vs):
-    """The same solves with ``options={'hess_bandwidth': 1}``: the caller states the
-    Hessian's half-bandwidth (extended Rosenbrock's is 1), so each FD Hessian costs
-    2 (2k + 1) = 6 gradients instead of 2n and the factorization O(n)."""
+def test_newton_dense_python(ours_vs_scipy, benchmark, impl, n, vs):
+    """The same solves with ``options={'hess_bandwidth': None}``: every FD Hessian dense
+    (2n gradients) and factored by the dense modified Cholesky, whatever its pattern."""
     prob = _problems.get("extended_rosenbrock", n)
-    sides = {"fastnewton": _ours("newton", prob.fun, prob.grad, hess_bandwidth=1),
+    sides = {"fastnewton": _ours("newton", prob.fun, prob.grad, hess_bandwidth=None),
              "scipy": _scipy_newton(vs, prob)}
-    benchmark.extra_info.update(n=n, gtol=GTOL, hess_bandwidth=1)
+    benchmark.extra_info.update(n=n, gtol=GTOL, hess_bandwidth=None)
     _run(ours_vs_scipy, benchmark, impl, sides, prob.x0,
-         _newton_check(benchmark, prob, vs, "newton_banded", (n, vs)))
-    _record("newton_banded", (n, vs), benchmark)
+         _newton_check(benchmark, prob, vs, "newton_dense", (n, vs)))
+    _record("newton_dense", (n, vs), benchmark)
 
 
 @pytest.mark.parametrize("vs", NEWTON_SCIPY)
@@ -428,8 +430,8 @@ class _Summary:
     def pytest_terminal_summary(self, terminalreporter):
         tr = terminalreporter
         self._newton(tr, "newton", "Newton, extended Rosenbrock, Python objective")
-        self._newton(tr, "newton_banded", "Newton with hess_bandwidth=1, extended Rosenbrock, "
-                                          "Python objective")
+        self._newton(tr, "newton_dense", "Newton with hess_bandwidth=None (always dense), "
+                                         "extended Rosenbrock, Python objective")
         self._newton(tr, "newton_c", "Newton, extended Rosenbrock: fastnewton on the C "
                                      "objective, SciPy on the Python one")
         self._counts(tr)
@@ -445,7 +447,7 @@ class _Summary:
         sizes = sorted({n for n, _ in set(times) | set(info)})
         if not sizes:
             return
-        target = (NEWTON_TARGET if section in ("newton", "newton_banded")
+        target = (NEWTON_TARGET if section in ("newton", "newton_dense")
                   else {n: C_TARGET for n in sizes})
         tr.ensure_newline()
         tr.write_sep("-", f"{title}: time ratio fastnewton / scipy (median)")

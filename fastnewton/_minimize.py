@@ -35,7 +35,8 @@ _COMMON = {
     "disp": False,         # print one line per iteration and a summary
 }
 _METHOD_OPTIONS = {
-    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3, hess_bandwidth=None),
+    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3,
+                   hess_bandwidth="auto"),
     "bfgs": dict(_COMMON),
     "lbfgs": dict(_COMMON, memory=10),
     "sr1": dict(_COMMON, chol_beta=1e-3, skip_r=1e-8),
@@ -96,7 +97,7 @@ def _options(method, options, tol, n):
         elif isinstance(kd, str):
             if kd != "auto":
                 raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, got {kd!r}")
-            o["band"] = "auto"
+            o["band"] = _solvers.BAND_AUTO_CODE
         else:
             if isinstance(kd, bool) or int(kd) != kd or int(kd) < 0:
                 raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, "
@@ -130,23 +131,6 @@ class LbfgsInverseHessian(LbfgsInvHessProduct):
 
     def todense(self):
         return np.column_stack([self._matvec(e) for e in np.eye(self.shape[0])])
-
-
-def _detect_bandwidth(obj, x, opts):
-    """Half-bandwidth of the Hessian, from one dense finite-difference Hessian of the gradient
-    at a point near x (2n gradients, counted in njev). A structural zero of H (g_i does not
-    depend on x_j) gives an exactly zero gradient difference; the point is randomly perturbed
-    (seeded) so that entries vanishing by accident at x itself are not mistaken for those.
-    Returns -1 (dense) when the band would cover much of the matrix."""
-    n = x.shape[0]
-    rng = np.random.default_rng(20261123)
-    xp = x + 1e-3 * np.maximum(1.0, np.abs(x)) * rng.uniform(-1.0, 1.0, n)
-    gp = np.empty(n)
-    _fdiff._fg0(obj, xp, gp)
-    H = _fdiff._hessian_from_grad(obj, xp, gp, opts["fd"], opts["rel_step"])
-    i, j = np.nonzero(H)
-    kd = int(np.max(np.abs(i - j))) if i.size else 0
-    return -1 if 4 * kd + 2 >= n else kd
 
 
 def _band_to_sparse(band):
@@ -233,11 +217,15 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         ``xtol`` (0: stop when a step no longer changes x), ``c1`` (1e-4), ``c2`` (0.9),
         ``ls_maxiter`` (20), ``amax`` (None), ``fd`` ('central' or 'forward'), ``rel_step``
         (None: optimal), ``chol_beta`` (1e-3: the modified Cholesky's smallest shift,
-        relative to the Hessian's diagonal), ``hess_bandwidth`` (None: dense; an int k
-        when H_ij = 0 for |i - j| > k, or 'auto' to detect k once from one dense
-        finite-difference Hessian near x0: the Hessian then costs 2(2k + 1) gradients
-        instead of 2n, and its factorization O(n k^2) instead of O(n^3); needs `jac`),
-        ``disp`` (False). BFGS: the common options. L-BFGS: also ``memory`` (10). SR1: also
+        relative to the Hessian's diagonal), ``hess_bandwidth`` ('auto', the default: the
+        nonzero pattern of the first two finite-difference Hessians decides; when all of
+        their entries lie within k of the diagonal, with 4k + 2 < n, later Hessians are
+        banded and each is checked against one extra gradient difference along a random
+        step, going back to dense for good if a row disagrees; None: always dense; an int
+        k: banded from the start, the caller vouching that H_ij = 0 for |i - j| > k, and
+        no n x n matrix is allocated. A banded Hessian costs 2(2k + 1) gradients instead
+        of 2n, and its factorization O(n k^2) instead of O(n^3). Bands need `jac` and no
+        `hess`; 'auto' is then dense), ``disp`` (False). BFGS: the common options. L-BFGS: also ``memory`` (10). SR1: also
         ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError.
 
     Returns
@@ -245,7 +233,7 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     res : scipy.optimize.OptimizeResult
         ``x``, ``fun``, ``jac`` (gradient at x), ``nit``, ``nfev``, ``njev``, ``status``,
         ``success``, ``message``; Newton adds ``hess`` (the last Hessian evaluated, at the
-        iterate before x; sparse CSR with ``hess_bandwidth``) and ``nhev``, BFGS
+        iterate before x; sparse CSR with an int ``hess_bandwidth``) and ``nhev``, BFGS
         ``hess_inv`` (dense), L-BFGS ``hess_inv`` (a ``LbfgsInvHessProduct`` from the gamma I
         start the iteration used), SR1 ``hess`` (the approximation B). Status codes:
         0 gradient tolerance, 1 maxiter, 2 line search failed, 3 non-finite value, 4 stopped
@@ -277,17 +265,18 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
                              f"got {hess!r}")
     obj = make_objective(fun, n, args, jac_obj)
     obj.set_fd(grad_fd, 0.0)
-    if opts.get("band", -1) != -1 and (hess is not None or not obj.has_grad):
-        raise ValueError("options['hess_bandwidth'] needs a gradient (jac) and no hess: "
-                         "it sets up the finite-difference Hessian of the gradient")
+    band_auto = opts.get("band") == _solvers.BAND_AUTO_CODE
+    if hess is not None or not obj.has_grad:
+        if band_auto:
+            opts["band"] = -1       # no finite-difference Hessian of a gradient to learn from
+        elif opts.get("band", -1) != -1:
+            raise ValueError("options['hess_bandwidth'] needs a gradient (jac) and no hess: "
+                             "it sets up the finite-difference Hessian of the gradient")
 
     g = np.empty(n)
     f = _fdiff._fg0(obj, x, g)
     check_finite_value(f, "f(x0)")
     check_finite_grad(g, "the gradient at x0")
-
-    if opts.get("band") == "auto":
-        opts["band"] = _detect_bandwidth(obj, x, opts)
 
     hook = _make_hook(callback, opts["disp"])
     out = _solvers._solve(meth, obj, x, g, f, opts, hess, hook)
@@ -295,7 +284,12 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=obj.nfev, njev=obj.njev,
                          status=status, success=status in (0, 5), message=MESSAGES[status])
     if meth == "newton":
-        res.hess = out["hess"] if "band" not in out else _band_to_sparse(out["band"])
+        if "hess_band" in out:
+            res.hess = _band_to_sparse(out["hess_band"])
+            if band_auto:           # the caller asked for no band: the dense type, always
+                res.hess = res.hess.toarray()
+        else:
+            res.hess = out["hess"]
         res.nhev = out["nhev"]
     elif meth == "bfgs":
         res.hess_inv = out["hess_inv"]

@@ -10,6 +10,14 @@ cdef enum:
     METHOD_LBFGS = 2
     METHOD_SR1 = 3
 
+cdef enum:
+    BAND_AUTO = -2            # solve_opts.band: detect the Hessian's band, verify it each use
+
+cdef enum:                    # solve_out.auto_state under BAND_AUTO
+    AUTO_FIRST = 0            # no Hessian yet: the first is dense, and its pattern decides
+    AUTO_BANDED = 1           # banded, each Hessian checked by a probe
+    AUTO_DENSE = 2            # dense for good
+
 # Called after every iteration: 0 go on, 1 stop (status 4), -1 stop on an error (recorded).
 ctypedef int (*iter_hook)(int nit, const double *x, double f, const double *g,
                           void *data) noexcept nogil
@@ -22,7 +30,8 @@ ctypedef struct solve_opts:
     int fd_method             # Newton: FD_FORWARD / FD_CENTRAL for finite-difference Hessians
     double fd_rel_step        # 0: the optimal default
     double chol_beta          # Newton, SR1: modified Cholesky's smallest relative shift
-    int band                  # Newton: half-bandwidth of a banded FD Hessian; -1 dense
+    int band                  # Newton: half-bandwidth of a banded FD Hessian; -1 dense;
+                              # BAND_AUTO: detect it (see _newton_direction)
     int memory                # L-BFGS: pairs kept
     double sr1_r              # SR1: skip unless |s.(y - Bs)| >= r |s| |y - Bs|
     ls_params ls
@@ -40,6 +49,10 @@ ctypedef struct solve_out:
     int head
     double f
     double tau                # Newton, SR1: the last modified-Cholesky shift
+    int band                  # Newton: the band the last Hessian had; -1 dense
+    int auto_state            # BAND_AUTO: AUTO_*
+    int kd_seen               # BAND_AUTO: the widest band the dense Hessians showed
+    unsigned long long rng    # BAND_AUTO: xorshift state of the band probe (per solve)
 
 cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil
 cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,

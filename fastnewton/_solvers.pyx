@@ -55,7 +55,7 @@ from fastnewton.fastnewton_h cimport (FN_CONVERGED, FN_MAXITER, FN_LINESEARCH_FA
                                       FN_NONFINITE, FN_CALLBACK_STOP, FN_CONVERGED_STEP,
                                       FN_USER_ERROR)
 from fastnewton._objective cimport fn_objective
-from fastnewton._fdiff cimport fd_hessian_grad, fd_hessian_values, fd_hessian_band
+from fastnewton._fdiff cimport fd_hessian_grad, fd_hessian_values, fd_hessian_band, fn_g
 from fastnewton._linalg cimport (modified_chol, chol_solve, all_finite, modified_band_chol,
                                  band_chol_solve)
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
@@ -195,13 +195,89 @@ cdef void lbfgs_direction(int n, int m, int npairs, int head, const double *S,
 # ---------------------------------------------------------------------------------------------
 # The loop
 
+cdef int _bandwidth(int n, const double *h) noexcept nogil:
+    """The largest |i - j| with h[i, j] != 0 (0 for a diagonal or zero matrix)."""
+    cdef Py_ssize_t i, j, nn = n
+    cdef int kd = 0
+    for i in range(nn):
+        for j in range(i):              # the lower triangle; h is symmetric
+            if h[i * nn + j] != 0.0:
+                if i - j > kd:
+                    kd = <int>(i - j)
+                break                   # the first nonzero of row i is its widest
+    return kd
+
+
+cdef inline double _xorshift(unsigned long long *state) noexcept nogil:
+    """+1 or -1, from a xorshift64 generator (Marsaglia 2003) whose state the caller owns."""
+    cdef unsigned long long s = state[0]
+    s ^= s << 13
+    s ^= s >> 7
+    s ^= s << 17
+    state[0] = s
+    return 1.0 if (s >> 32) & 1 else -1.0
+
+
+cdef int _band_probe(fn_objective *o, const double *x, const double *g, const double *ab,
+                     int kd, double *w, unsigned long long *rng) noexcept nogil:
+    """Check a banded FD Hessian (ab, 'L' band storage) against one forward difference of the
+    gradient along a random step d (d_i = +-sqrt(eps) max(1, |x_i|)): 1 when every row agrees,
+    |g_i(x + d) - g_i(x) - (H d)_i| <= 1e-3 sum_j |H_ij d_j| + 100 eps (|g_i(x)| + |g_i(x + d)|),
+    0 when a row does not (H has entries outside the band, or the band is wrong), -1 on a user
+    error. A row that disagrees by more than a thousandth of its own band terms cannot be
+    forward-difference error (relative sqrt(eps)) or rounding. A non-finite g(x + d) proves
+    nothing: 1. w: 3n doubles."""
+    cdef int n = o.n, i, j, lo, hi
+    cdef Py_ssize_t w1 = kd + 1
+    cdef double *d = w
+    cdef double *xp = w + n
+    cdef double *gp = w + 2 * n
+    cdef double hv, hij, t
+    cdef volatile double xt
+    for i in range(n):
+        xt = x[i] + _xorshift(rng) * SQRT_EPS * fmax(1.0, fabs(x[i]))
+        xp[i] = xt
+        d[i] = xt - x[i]                # the step actually taken
+    fn_g(o, xp, gp)
+    if o.error:
+        return -1
+    for i in range(n):
+        if not isfinite(gp[i]):
+            return 1
+    for i in range(n):
+        hv = 0.0
+        t = 0.0
+        lo = i - kd if i > kd else 0
+        hi = i + kd if i + kd < n - 1 else n - 1
+        for j in range(lo, hi + 1):
+            hij = ab[j * w1 + (i - j)] if j <= i else ab[i * w1 + (j - i)]
+            hv += hij * d[j]
+            t += fabs(hij * d[j])
+        if not (fabs((gp[i] - g[i]) - hv)
+                <= 1e-3 * t + 100.0 * DBL_EPSILON * (fabs(g[i]) + fabs(gp[i]))):
+            return 0
+    return 1
+
+
 cdef int _newton_direction(fn_objective *o, const double *x, double f, const double *g,
                            double *h, double *p, double *fdw, const solve_opts *opt,
                            solve_out *out) noexcept nogil:
-    """h = Hessian (exact / FD), factor h + tau I in place, p = -(h + tau I)^{-1} g."""
-    cdef int n = o.n, i, kd = opt.band
+    """h = Hessian (exact / FD), factor h + tau I in place, p = -(h + tau I)^{-1} g.
+
+    The FD Hessian of a gradient is banded (Curtis-Powell-Reid, 2(2kd+1) gradients) when
+    out.band >= 0, else dense (2n). With opt.band == BAND_AUTO the band is learnt: the first
+    Hessian is dense, and if its nonzeros lie within kd of the diagonal, kd narrow enough to
+    halve the gradients (4 kd + 2 < n), the next ones are banded. A gradient difference is
+    exactly zero where g_i does not depend on x_j, so the pattern is structural, except for
+    entries that vanish at x0 by accident (x0 = 0, say). So each banded Hessian is checked by
+    one more gradient (_band_probe). When a row disagrees, this iteration's Hessian is taken
+    dense after all: if it shows a wider band, the solve goes on banded with that; if not,
+    the probe's disagreement is not about the band (noise it cannot judge), and the solve
+    stays dense for good, as it does when the band grows too wide."""
+    cdef int n = o.n, i, kd = out.band, ok
     cdef Py_ssize_t nn = n
     cdef double tau
+    cdef bint reinspect = False
     out.nhev += 1
     if kd >= 0:
         # banded: h is the (kd+1) x n band, fdw holds 4n FD workspace, the (2kd+1) n columns,
@@ -209,15 +285,24 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
         if fd_hessian_band(o, x, g, h, kd, opt.fd_method, opt.fd_rel_step, fdw, fdw + nn,
                            fdw + 2 * nn, fdw + 3 * nn, fdw + 4 * nn) != 0:
             return FN_USER_ERROR
-        if not all_finite(h, (kd + 1) * nn):
-            return FN_NONFINITE
-        if modified_band_chol(n, kd, h, opt.chol_beta, fdw + (2 * kd + 5) * nn, &tau) != 0:
-            return FN_NONFINITE
-        out.tau = tau
-        for i in range(n):
-            p[i] = -g[i]
-        band_chol_solve(n, kd, h, p)
-        return 0
+        if opt.band == BAND_AUTO:
+            ok = _band_probe(o, x, g, h, kd, fdw, &out.rng)
+            if ok < 0:
+                return FN_USER_ERROR
+            if ok == 0:
+                kd = out.band = -1      # entries outside the band: take this one dense
+                reinspect = True
+        if kd >= 0:
+            if not all_finite(h, (kd + 1) * nn):
+                return FN_NONFINITE
+            if modified_band_chol(n, kd, h, opt.chol_beta, fdw + (2 * kd + 5) * nn,
+                                  &tau) != 0:
+                return FN_NONFINITE
+            out.tau = tau
+            for i in range(n):
+                p[i] = -g[i]
+            band_chol_solve(n, kd, h, p)
+            return 0
     if opt.hess != NULL:
         if opt.hess(n, x, h, opt.hess_data) != 0 or o.error:
             return FN_USER_ERROR
@@ -225,6 +310,18 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
         if fd_hessian_grad(o, x, g, h, opt.fd_method, opt.fd_rel_step,
                            fdw, fdw + n, fdw + 2 * n) != 0:
             return FN_USER_ERROR
+        if opt.band == BAND_AUTO and out.auto_state != AUTO_DENSE:
+            i = _bandwidth(n, h)
+            if reinspect and i <= out.kd_seen:
+                out.auto_state = AUTO_DENSE
+            else:
+                if i > out.kd_seen:
+                    out.kd_seen = i
+                if 4 * out.kd_seen + 2 < n:
+                    out.band = out.kd_seen          # from the next Hessian on
+                    out.auto_state = AUTO_BANDED
+                else:
+                    out.auto_state = AUTO_DENSE
     else:
         if fd_hessian_values(o, x, f, h, opt.fd_rel_step, fdw) != 0:
             return FN_USER_ERROR
@@ -282,6 +379,10 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     out.npairs = 0
     out.head = 0
     out.tau = 0.0
+    out.band = opt.band if opt.band >= 0 else -1
+    out.auto_state = AUTO_FIRST
+    out.kd_seen = 0
+    out.rng = 0x9E3779B97F4A7C15ULL
     if method == METHOD_BFGS or method == METHOD_SR1:
         _identity(n, mat, 1.0)
     while True:
@@ -505,6 +606,8 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess, ho
     return 0
 
 
+BAND_AUTO_CODE = BAND_AUTO      # options["band"]: learn the Hessian's band (Python's name)
+
 METHODS = {"newton": METHOD_NEWTON, "bfgs": METHOD_BFGS, "lbfgs": METHOD_LBFGS,
            "sr1": METHOD_SR1}
 
@@ -527,15 +630,17 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     cdef int meth = METHODS[method]
     cdef int n = <int>x.shape[0]
     cdef int m = options.get("memory", 1)
-    cdef int kd = options.get("band", -1) if meth == METHOD_NEWTON else -1
+    cdef int band = options.get("band", -1) if meth == METHOD_NEWTON else -1
+    # room for the widest band BAND_AUTO may choose (4 kd + 2 < n), and a dense matrix
+    cdef int kd = (n - 3) // 4 if band == BAND_AUTO else band
     cdef double[::1] mat
-    cdef double[::1] work = np.empty(work_size(meth, n, m, kd))
+    cdef double[::1] work = np.empty(max(work_size(meth, n, m, kd), work_size(meth, n, m, -1)))
     cdef solve_opts opt
     cdef solve_out out
     cdef list keep = []
     if meth == METHOD_LBFGS:
         mat = np.empty(2 * <Py_ssize_t>m * n + 2 * m)
-    elif kd >= 0:
+    elif band >= 0:
         mat = np.empty((kd + 1) * <Py_ssize_t>n)
     else:
         mat = np.empty(<Py_ssize_t>n * n)
@@ -548,14 +653,15 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
         solve(&obj.c, &x[0], &g[0], &mat[0], &work[0], &opt, &out)
     obj.check()
     result = {"status": out.status, "nit": out.nit, "nhev": out.nhev, "nskip": out.nskip,
-              "f": out.f, "tau": out.tau}
+              "f": out.f, "tau": out.tau, "band": out.band}
     M = np.asarray(mat)
+    kd = out.band
     if meth == METHOD_NEWTON and kd >= 0:
         result["hess"] = None
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the band backup kept H: row j holds H[j + d, j], d = 0..kd
-            band = np.asarray(work[(2 * kd + 8) * n:(3 * kd + 9) * n]).reshape(n, kd + 1)
-            result["band"] = band.copy()
+            ab = np.asarray(work[(2 * kd + 8) * n:(3 * kd + 9) * n]).reshape(n, kd + 1)
+            result["hess_band"] = ab.copy()
     elif meth == METHOD_NEWTON:
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the strict upper triangle kept H; the diagonal backup is work[3n:4n]

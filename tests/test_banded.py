@@ -96,6 +96,15 @@ def test_band_hessian_equals_dense_fd_hessian_in_band(name, n, kd, method):
         np.testing.assert_allclose(ab[:n - d, d], np.diag(H_exact, -d), rtol=0, atol=tol)
 
 
+def _fd_gradients(r, n, kd, auto):
+    """Gradients the FD Hessians of a Newton solve took: central, 2n per dense Hessian and
+    2(2kd+1) per banded one. 'auto' takes its first dense, then checks each banded one with
+    one more gradient (the probe)."""
+    if not auto:
+        return 2 * (2 * kd + 1) * r.nhev
+    return 2 * n + (2 * (2 * kd + 1) + 1) * (r.nhev - 1)
+
+
 @pytest.mark.parametrize("name, n, kd", [("extended_rosenbrock", 100, 1),
                                          ("broyden_tridiagonal", 200, 2),
                                          ("broyden_banded", 60, 6)])
@@ -105,36 +114,95 @@ def test_minimize_banded_converges_like_dense(name, n, kd, band):
     opt = {"hess_bandwidth": kd if band == "given" else "auto"}
     grad = Counter(p.grad)
     r = minimize(p.fun, p.x0, jac=grad, options=opt)
-    d = minimize(p.fun, p.x0, jac=p.grad)
+    d = minimize(p.fun, p.x0, jac=p.grad, options={"hess_bandwidth": None})
     assert r.status == 0 and np.max(np.abs(p.grad(r.x))) <= 1e-5
     np.testing.assert_allclose(r.x, d.x, rtol=0, atol=1e-6)
-    assert r.nit == d.nit
+    assert r.nit == d.nit and r.nhev > 2
     assert r.njev == grad.calls
-    # per Newton iteration 2(2kd+1) gradients for the Hessian instead of 2n
-    fd_grads = 2 * (2 * kd + 1) * r.nhev
-    detect = 2 * n + 1 if band == "auto" else 0
-    assert r.njev - fd_grads - detect <= r.nfev    # the rest is line-search evaluations
-    assert scipy.sparse.issparse(r.hess) and r.hess.shape == (n, n)
-    H = r.hess.toarray()
-    assert np.array_equal(H, H.T)
+    # what is left after the Hessians' gradients is the line search's: one per value at most
+    fd = _fd_gradients(r, n, kd, band == "auto")
+    assert 0 <= r.njev - 1 - fd <= r.nfev - 1
+    # the dense solve's Hessians took 2n gradients each
+    assert 0 <= d.njev - 1 - 2 * n * d.nhev <= d.nfev - 1
+    if band == "given":     # the caller asked for a band: a sparse Hessian comes back
+        assert scipy.sparse.issparse(r.hess)
+        H = r.hess.toarray()
+    else:                   # 'auto' (the default) keeps the dense type
+        assert isinstance(r.hess, np.ndarray)
+        H = r.hess
+    assert H.shape == (n, n) and np.array_equal(H, H.T)
     assert np.count_nonzero(np.triu(H, kd + 1)) == 0
+    # the same iterates, so the same last Hessian (at the iterate before x) as the dense solve's
+    np.testing.assert_allclose(H, d.hess, rtol=0, atol=1e-6 * np.abs(d.hess).max())
 
 
-def test_auto_bandwidth_is_not_fooled_by_zeros_at_x0():
-    """At x0 = 0 the extended Rosenbrock Hessian's off-diagonal -400 x_{2i-1} vanishes; the
-    detection point is perturbed, so the band is still found (kd = 1, not 0)."""
-    p = _problems.get("extended_rosenbrock", 40)
-    x0 = np.zeros(40)
+def test_auto_band_is_the_default_and_not_fooled_by_zeros_at_x0():
+    """At x0 = 0 the extended Rosenbrock Hessian's off-diagonal -400 x_{2i-1} vanishes, so the
+    first Hessian looks diagonal (kd = 0). At the second iterate the probe sees the
+    off-diagonal, that Hessian is taken dense, shows kd = 1, and the rest are tridiagonal."""
+    n = 40
+    p = _problems.get("extended_rosenbrock", n)
+    x0 = np.zeros(n)
     assert np.count_nonzero(np.diag(p.hess(x0), -1)) == 0     # the trap is real
-    r = minimize(p.fun, x0, jac=p.grad, options={"hess_bandwidth": "auto"})
+    r = minimize(p.fun, x0, jac=p.grad)
     assert r.status == 0
-    assert np.count_nonzero(np.diag(r.hess.toarray(), -1)) > 0
+    assert np.count_nonzero(np.diag(r.hess, -1)) > 0
+    assert np.count_nonzero(np.triu(r.hess, 2)) == 0
+    # dense, diagonal + probe, dense again, then tridiagonal + probe
+    fd = 2 * n + (2 + 1) + 2 * n + (2 * 3 + 1) * (r.nhev - 2)
+    assert 0 <= r.njev - 1 - fd <= r.nfev - 1
 
 
-def test_auto_bandwidth_falls_back_to_dense_for_full_hessians():
+def test_auto_band_stays_dense_for_full_hessians():
     p = _problems.get("quadratic")
-    r = minimize(p.fun, p.x0, jac=p.grad, options={"hess_bandwidth": "auto"})
+    n = p.x0.size
+    r = minimize(p.fun, p.x0, jac=p.grad)
     assert r.status == 0 and isinstance(r.hess, np.ndarray)
+    assert 0 <= r.njev - 1 - 2 * n * r.nhev <= r.nfev - 1
+
+
+class _CoupledLater:
+    """sum (x_i - 1)^4 (Newton creeps: each step cuts the error by a third), and once the
+    callback has seen two iterations, plus (x_0 - a)^2 (x_last - b)^2 with (a, b) the iterate
+    of that moment: f and g do not change there, nor the Hessian at that point, but as the
+    iterates move on H gains the entry H[0, -1] = 4 (x_0 - a)(x_last - b), far outside the
+    diagonal band the first two Hessians showed. Only the probe can see it."""
+
+    def __init__(self):
+        self.ab = None
+
+    def fun(self, x):
+        f = np.sum((x - 1.0) ** 4)
+        if self.ab is not None:
+            f += (x[0] - self.ab[0]) ** 2 * (x[-1] - self.ab[1]) ** 2
+        return f
+
+    def grad(self, x):
+        g = 4.0 * (x - 1.0) ** 3
+        if self.ab is not None:
+            u, v = x[0] - self.ab[0], x[-1] - self.ab[1]
+            g[0] += 2.0 * u * v * v
+            g[-1] += 2.0 * u * u * v
+        return g
+
+    def callback(self, intermediate_result):
+        if intermediate_result.nit == 2:
+            self.ab = (intermediate_result.x[0], intermediate_result.x[-1])
+
+
+@pytest.mark.parametrize("band, dense_at_end", [("auto", True), (0, False)])
+def test_auto_band_probe_goes_back_to_dense(band, dense_at_end):
+    """With 'auto' the probe notices the new entry and the last Hessian is dense, entry and
+    all; with the band given (the caller vouches, nothing checks) it stays diagonal."""
+    n = 12
+    prob = _CoupledLater()
+    x0 = np.linspace(-1.0, 3.0, n)
+    r = minimize(prob.fun, x0, jac=prob.grad, callback=prob.callback,
+                 options={"hess_bandwidth": band, "gtol": 1e-8})
+    assert prob.ab is not None and r.nit > 6
+    H = r.hess if isinstance(r.hess, np.ndarray) else r.hess.toarray()
+    assert (H[0, -1] != 0.0) == dense_at_end
+    assert np.max(np.abs(prob.grad(r.x))) <= 1e-8
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "banded", True])
