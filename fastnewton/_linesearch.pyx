@@ -37,7 +37,8 @@ from libc.math cimport fabs, sqrt, isfinite, INFINITY, NAN
 
 from fastnewton.fastnewton_h cimport FN_LINESEARCH_FAILED, FN_NOT_DESCENT, FN_USER_ERROR
 from fastnewton._objective cimport fn_objective, obj_f, obj_fg
-from fastnewton._fdiff cimport fn_g_at
+from fastnewton._fdiff cimport fn_g_at, fn_fg, fn_g
+from fastnewton._linalg cimport all_finite
 
 cdef double CUBIC_GUARD = 0.2
 cdef double QUAD_GUARD = 0.1
@@ -299,13 +300,195 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
 
 
 # ---------------------------------------------------------------------------------------------
-# Python entry point for fastnewton/_wolfe.py (which validates).
+# Python entry points: the public line_search (re-exported by fastnewton/_wolfe.py), written
+# here so that its checks and set-up cost a few C calls rather than Python ones.
+
+import math
+import warnings
 
 import numpy as np
 cimport numpy as cnp
+from scipy import LowLevelCallable
 from fastnewton._objective cimport Objective, vec_data
+from fastnewton._objective import make_objective
+from fastnewton._validate import as_point, check_finite_grad
+
+try:  # SciPy's own class, so filters users already have for SciPy's search apply
+    from scipy.optimize._linesearch import LineSearchWarning
+except ImportError:  # pragma: no cover - private location moved
+    class LineSearchWarning(RuntimeWarning):
+        pass
 
 cnp.import_array()
+
+
+def check_wolfe_params(c1, c2):
+    """0 < c1 < c2 < 1, as floats, or ValueError."""
+    c1, c2 = float(c1), float(c2)
+    if not (0.0 < c1 < c2 < 1.0):
+        raise ValueError(f"the Wolfe parameters must satisfy 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
+    return c1, c2
+
+
+cdef object _point(object a, str name):
+    """`a` itself when it is already a finite, non-empty, C-contiguous float64 vector (the
+    search only reads it), else as_point's checked copy (or its ValueError)."""
+    if (type(a) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
+            and cnp.PyArray_NDIM(<cnp.ndarray>a) == 1 and cnp.PyArray_SIZE(<cnp.ndarray>a) > 0
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
+            and all_finite(<double *>cnp.PyArray_DATA(<cnp.ndarray>a),
+                           cnp.PyArray_SIZE(<cnp.ndarray>a))):
+        return a
+    return as_point(a, name)
+
+
+def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None, args=(),
+                c1=1e-4, c2=0.9, amax=None, extra_condition=None, maxiter=10):
+    """Find a step length satisfying the strong Wolfe conditions, in a compiled kernel.
+
+    Same signature, return values and failure behaviour as ``scipy.optimize.line_search``
+    (Nocedal & Wright Alg. 3.5/3.6, the algorithm SciPy uses), so code switches by changing
+    the import. The search loop runs without the GIL; with a ``scipy.LowLevelCallable``
+    objective no Python is called at all.
+
+    Parameters
+    ----------
+    f : callable or scipy.LowLevelCallable
+        ``f(x, *args) -> float``; or a LowLevelCallable with signature
+        ``double (int, double *, double *, void *)`` (value and gradient; then `myfprime`
+        may be None) or ``double (int, double *, void *)``.
+    myfprime : callable or None
+        ``myfprime(x, *args) -> ndarray``, the gradient. None: the objective's own gradient
+        (a LowLevelCallable's), else central finite differences of `f`.
+    xk, pk : array_like, shape (n,)
+        Current point and search direction (finite, real). Never modified.
+    gfk : ndarray, optional
+        Gradient at `xk`; computed (and not counted, as in SciPy) if omitted.
+    old_fval : float, optional
+        f(xk); computed (and counted in `fc`) if omitted.
+    old_old_fval : float, optional
+        f at the point before `xk`, used to guess the first step as SciPy does:
+        ``min(1, 2.02 (old_fval - old_old_fval) / (gfk . pk))``, else 1.
+    args : tuple, optional
+        Extra arguments for `f` and `myfprime`.
+    c1, c2 : float, optional
+        Armijo and curvature parameters, ``0 < c1 < c2 < 1`` (else ValueError).
+    amax : float, optional
+        Largest step allowed.
+    extra_condition : callable, optional
+        ``extra_condition(alpha, x, f, g) -> bool``, checked at each strong-Wolfe point; a
+        step is accepted only if it returns True.
+    maxiter : int, optional
+        Trial steps allowed in each phase (bracketing, zoom).
+
+    Returns
+    -------
+    alpha : float or None
+        The step, satisfying the strong Wolfe conditions; None when the search failed (a
+        ``LineSearchWarning`` is issued, as SciPy does). Unlike SciPy, which after
+        `maxiter` bracketing steps returns the last trial step without checking it, this
+        function never returns a step that fails the conditions.
+    fc : int
+        Number of function evaluations made.
+    gc : int
+        Number of gradient evaluations made (an objective that computes f and g together
+        counts one of each per trial step).
+    new_fval : float or None
+        f at ``xk + alpha pk``.
+    old_fval : float
+        f at `xk`.
+    new_slope : ndarray or None
+        The gradient at ``xk + alpha pk`` -- what SciPy's function returns in this place,
+        despite the name.
+
+    Raises
+    ------
+    ValueError
+        For bad `xk` / `pk` (not 1-D, empty, complex, non-finite, different lengths), c1 and
+        c2 outside ``0 < c1 < c2 < 1``, a bad amax or maxiter, f(xk) or the gradient at xk
+        not finite, a gradient of the wrong shape, or an unsupported LowLevelCallable.
+        Exceptions raised by `f`, `myfprime` or `extra_condition` propagate unchanged.
+    """
+    cdef Objective obj
+    cdef Py_ssize_t n
+    cdef double c1v, c2v, amax_v, f0, dphi0, alpha0
+    cdef int maxit, fc0 = 0, status
+    cdef double *pg
+    xk = _point(xk, "xk")
+    pk = _point(pk, "pk")
+    n = cnp.PyArray_SIZE(<cnp.ndarray>xk)
+    if pk.shape != xk.shape:
+        raise ValueError(f"pk must have the shape of xk, {xk.shape}, got {pk.shape}")
+    c1v, c2v = check_wolfe_params(c1, c2)
+    if amax is None:
+        amax_v = INFINITY
+    else:
+        amax_v = float(amax)
+        if not amax_v > 0.0:
+            raise ValueError(f"amax must be positive, got {amax!r}")
+    maxiter = int(maxiter)
+    if maxiter < 1:
+        raise ValueError(f"maxiter must be at least 1, got {maxiter}")
+    maxit = maxiter
+    if myfprime is not None and not callable(myfprime):
+        raise ValueError(f"myfprime must be callable or None, got {type(myfprime).__name__}")
+    if myfprime is not None and isinstance(f, LowLevelCallable):
+        raise ValueError("myfprime must be None with a LowLevelCallable f: the C function "
+                         "computes the gradient")
+    obj = make_objective(f, n, args, myfprime)
+    cdef double *px = vec_data(xk, n)
+    cdef double *pp = vec_data(pk, n)
+
+    if gfk is None:
+        gfk = np.empty(n)
+        pg = vec_data(gfk, n)
+        if old_fval is None:
+            old_fval = fn_fg(&obj.c, px, pg)     # f counted (as SciPy does), g not
+            fc0 = 1
+        else:
+            fn_g(&obj.c, px, pg)
+        obj.check()
+    else:
+        if not (type(gfk) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>gfk) == cnp.NPY_DOUBLE
+                and cnp.PyArray_NDIM(<cnp.ndarray>gfk) == 1
+                and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>gfk)):
+            gfk = np.array(gfk, dtype=np.float64)
+        if gfk.shape != (n,):
+            raise ValueError(f"gfk must have shape ({n},), got {gfk.shape}")
+        gfk = np.ascontiguousarray(gfk)
+        if old_fval is None:
+            old_fval = obj_f(&obj.c, px)
+            obj.check()
+            fc0 = 1
+        pg = vec_data(gfk, n)
+    obj.c.nfev = 0
+    obj.c.njev = 0
+    f0 = float(old_fval)
+    if not isfinite(f0):
+        raise ValueError(f"f(xk) is not finite ({f0}): cannot start from this point")
+    if not all_finite(pg, n):
+        check_finite_grad(gfk, "the gradient at xk")
+
+    dphi0 = _dot(<int>n, pg, pp)
+    alpha0 = 1.0
+    if old_old_fval is not None and dphi0 != 0.0:
+        alpha0 = min(1.0, 1.01 * 2.0 * (f0 - float(old_old_fval)) / dphi0)
+        if alpha0 < 0.0 or not isfinite(alpha0):
+            alpha0 = 1.0
+    if alpha0 == 0.0:
+        warnings.warn("Rounding errors prevent the line search from converging",
+                      LineSearchWarning, stacklevel=1)
+        return None, fc0, 0, None, f0, None
+
+    status, alpha, fnew, _slope, _xnew, gnew = _run(obj, xk, pk, f0, dphi0, alpha0, c1v,
+                                                    c2v, amax_v, maxit, extra_condition)
+    fc, gc = fc0 + obj.c.nfev, obj.c.njev
+    if status != 0:
+        why = ("pk is not a descent direction (gfk . pk >= 0)" if status == FN_NOT_DESCENT
+               else "The line search algorithm did not converge")
+        warnings.warn(why, LineSearchWarning, stacklevel=1)
+        return None, fc, gc, None, f0, None
+    return alpha, fc, gc, fnew, f0, gnew
 
 
 cdef class _Extra:

@@ -42,6 +42,8 @@ ACCEPTED_SIGNATURES = (
     "double (int, const double *, void *)",
 )
 _VALUE_GRAD_SIGNATURES = ACCEPTED_SIGNATURES[:2]
+# capsule names (bytes) as SciPy's LowLevelCallable stores them -> the signature
+_C_SIGNATURES = {s.encode(): s for s in ACCEPTED_SIGNATURES}
 
 # From this dimension on, kernels drop the GIL between a Python objective's evaluations.
 RELEASE_GIL_MIN_N = 100
@@ -203,10 +205,13 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
     if not isinstance(args, tuple):
         args = (args,)
     o.args = args
-    o.work = np.empty(n, dtype=np.float64)
-    o.c.fd_work = &o.work[0]
     if isinstance(fun, LowLevelCallable):
-        sig = _signature_of(fun)
+        cap = tuple.__getitem__(fun, 0)
+        name = PyCapsule_GetName(cap)
+        # the capsule's name is the signature: matched in C, or normalized in Python
+        sig = _C_SIGNATURES.get(name if name != NULL else b"")
+        if sig is None:
+            sig = _signature_of(fun)
         if sig not in ACCEPTED_SIGNATURES:
             raise ValueError(f"unsupported LowLevelCallable signature {sig!r}; accepted "
                              "signatures are: " + "; ".join(ACCEPTED_SIGNATURES))
@@ -217,8 +222,6 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
         if sig not in _VALUE_GRAD_SIGNATURES and jac is True:
             raise ValueError("jac=True needs a LowLevelCallable with a gradient argument; "
                              f"{sig!r} computes values only")
-        cap = tuple.__getitem__(fun, 0)
-        name = PyCapsule_GetName(cap)
         if sig in _VALUE_GRAD_SIGNATURES:
             o.c.value_grad = <fn_value_grad>PyCapsule_GetPointer(cap, name)
         else:
@@ -229,6 +232,7 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
             o.c.poll = &_poll_signals
         o.keepalive = fun
         o.release_gil = True
+        _fd_work(o)
         return o
     if not callable(fun):
         raise TypeError(f"fun must be callable or a scipy.LowLevelCallable, got "
@@ -253,4 +257,12 @@ def make_objective(fun, Py_ssize_t n, args=(), jac=None):
         o.c.gradient = &_py_grad
     else:
         raise ValueError(f"jac must be a callable, True or None, got {jac!r}")
+    _fd_work(o)
     return o
+
+
+cdef void _fd_work(Objective o):
+    """The n doubles of finite-difference gradients, for an objective without a gradient."""
+    if o.c.value_grad == NULL:
+        o.work = np.empty(o.c.n, dtype=np.float64)
+        o.c.fd_work = &o.work[0]

@@ -837,6 +837,16 @@ def test_non_descent_direction(how):
     assert len(ls_warnings(rec)) == 1
 
 
+def test_warning_points_at_the_callers_line():
+    """As SciPy's (stacklevel=2 in Python), the warning names the line that called
+    line_search, not a line inside fastnewton."""
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        line_search(lambda x: x @ x, lambda x: 2.0 * x, np.ones(3), np.ones(3))
+    (w,) = [r for r in rec if issubclass(r.category, LineSearchWarning)]
+    assert os.path.abspath(w.filename) == os.path.abspath(__file__)
+
+
 def test_non_descent_lowlevelcallable(cobj):
     llc, counts = cobj.counted_rosen()
     xk = np.array([-1.2, 1.0, 0.5])
