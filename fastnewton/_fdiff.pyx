@@ -299,14 +299,183 @@ cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const doub
 
 
 # ---------------------------------------------------------------------------------------------
-# Python entry points for fastnewton/_derivatives.py (which validates). Each allocates its
-# output and workspaces once, runs the kernel without the GIL, then re-raises a user error.
+# Python entry points: the public gradient and hessian (re-exported by _derivatives.py),
+# compiled so that their checks and set-up cost C calls, and helpers for the other modules and
+# the tests. Each allocates its output and workspaces once, runs the kernel without the GIL
+# where that pays, then re-raises a user error.
 
 import numpy as np
 cimport numpy as cnp
-from fastnewton._objective cimport Objective, vec_data
+from libc.math cimport isfinite
+from fastnewton._objective cimport Objective, vec_data, fast_point
+from fastnewton._objective import make_objective
+from fastnewton._validate import check_finite_grad, fd_method, rel_step_value
+from fastnewton._linalg cimport all_finite
 
 cnp.import_array()
+
+
+def gradient(fun, x, args=(), method="central", rel_step=None):
+    """Gradient of a scalar function by finite differences, computed in a compiled kernel.
+
+    Parameters
+    ----------
+    fun : callable or scipy.LowLevelCallable
+        ``fun(x, *args) -> float``, or a LowLevelCallable with one of the signatures in
+        ``fastnewton._objective.ACCEPTED_SIGNATURES`` (its gradient argument, if any, is not
+        used: the derivative is approximated from values). A C objective runs without the GIL.
+    x : array_like, shape (n,)
+        Point of evaluation. Converted to float64; never modified.
+    args : tuple, optional
+        Extra arguments passed to `fun`.
+    method : {'central', 'forward'}, optional
+        Central differences (2n evaluations, error O(eps^(2/3))) or forward differences
+        (n + 1 evaluations, error O(eps^(1/2))). '3-point' and '2-point' are synonyms.
+    rel_step : float, optional
+        Relative step r: coordinate i moves by r * max(1, |x_i|), rounded so the step is
+        exactly representable. Default: eps^(1/3) central, eps^(1/2) forward.
+
+    Returns
+    -------
+    g : ndarray, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        For an x that is not a finite real 1-D array, f(x) not finite, a bad method or
+        rel_step. Any exception raised by `fun` propagates unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastnewton import gradient
+    >>> np.round(gradient(lambda x: x @ x, [1.0, 2.0]), 6)
+    array([2., 4.])
+    """
+    cdef Objective obj
+    cdef Py_ssize_t n
+    cdef double f0, r
+    cdef int m
+    x = fast_point(x, "x")
+    m = _method_code(fd_method(method))
+    r = rel_step_value(rel_step)
+    n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    obj = make_objective(fun, n, args)
+    cdef double *px = vec_data(x, n)
+    g = np.empty(n)
+    xw = np.empty(n)
+    cdef double *pg = vec_data(g, n)
+    cdef double *pw = vec_data(xw, n)
+    if obj.release_gil:
+        with nogil:
+            f0 = obj_f(&obj.c, px)
+            if isfinite(f0):
+                fd_gradient(&obj.c, px, f0, pg, m, r, pw)
+    else:
+        f0 = obj_f(&obj.c, px)
+        if isfinite(f0):
+            fd_gradient(&obj.c, px, f0, pg, m, r, pw)
+    obj.check()
+    if not isfinite(f0):
+        raise ValueError(f"f(x) is not finite ({f0}): cannot start from this point")
+    return g
+
+
+def hessian(fun, x, args=(), jac=None, method="central", rel_step=None):
+    """Hessian of a scalar function by finite differences, computed in a compiled kernel.
+
+    With a gradient (``jac`` callable or True, or a LowLevelCallable that computes one) the
+    Hessian comes from differences of gradients: n (forward) or 2n (central) gradient
+    evaluations. Without one it comes from values by the four-point formula (2n^2 values,
+    step eps^(1/4); `method` is then not used). Either way the result is exactly symmetric.
+
+    Parameters
+    ----------
+    fun : callable or scipy.LowLevelCallable
+        ``fun(x, *args) -> float`` (or ``-> (float, gradient)`` with ``jac=True``).
+    x : array_like, shape (n,)
+        Point of evaluation; converted to float64, never modified.
+    args : tuple, optional
+        Extra arguments passed to `fun` and `jac`.
+    jac : callable, True or None, optional
+        ``jac(x, *args) -> ndarray (n,)``; True if `fun` returns ``(f, g)``.
+    method : {'central', 'forward'}, optional
+        Scheme for the differences of gradients ('3-point', '2-point' are synonyms).
+    rel_step : float, optional
+        Relative step; default eps^(1/3) central, eps^(1/2) forward, eps^(1/4) from values.
+
+    Returns
+    -------
+    H : ndarray, shape (n, n)
+
+    Raises
+    ------
+    ValueError
+        For a bad x, a gradient of the wrong shape, f(x) or the gradient at x not finite, a
+        bad method or rel_step, or an unsupported LowLevelCallable signature. Any exception
+        raised by `fun` or `jac` propagates unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastnewton import hessian
+    >>> H = hessian(lambda x: x[0]**2 * x[1], [1.0, 2.0], jac=lambda x: np.array([2*x[0]*x[1], x[0]**2]))
+    >>> np.round(H, 6)
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    cdef Objective obj
+    cdef Py_ssize_t n
+    cdef double f0, r
+    cdef int m, ok
+    x = fast_point(x, "x")
+    m = _method_code(fd_method(method))
+    r = rel_step_value(rel_step)
+    n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    obj = make_objective(fun, n, args, jac)
+    cdef double *px = vec_data(x, n)
+    h = np.empty((n, n))
+    work = np.empty(4 * n if obj.has_grad else n)
+    cdef double *ph = <double *>cnp.PyArray_DATA(<cnp.ndarray>h)
+    cdef double *pw = vec_data(work, work.shape[0])
+    if obj.has_grad:
+        # f and g at x first (work[3n:] holds g): both must be finite to go on
+        if obj.release_gil:
+            with nogil:
+                ok = _hessian_checked(&obj.c, px, ph, m, r, pw, &f0)
+        else:
+            ok = _hessian_checked(&obj.c, px, ph, m, r, pw, &f0)
+        obj.check()
+        if not isfinite(f0):
+            raise ValueError(f"f(x) is not finite ({f0}): cannot start from this point")
+        if not ok:
+            check_finite_grad(work[3 * n:], "the gradient at x")
+        return h
+    if obj.release_gil:
+        with nogil:
+            f0 = obj_f(&obj.c, px)
+            if isfinite(f0):
+                fd_hessian_values(&obj.c, px, f0, ph, r, pw)
+    else:
+        f0 = obj_f(&obj.c, px)
+        if isfinite(f0):
+            fd_hessian_values(&obj.c, px, f0, ph, r, pw)
+    obj.check()
+    if not isfinite(f0):
+        raise ValueError(f"f(x) is not finite ({f0}): cannot start from this point")
+    return h
+
+
+cdef int _hessian_checked(fn_objective *o, const double *x, double *h, int m, double r,
+                          double *w, double *f0) noexcept nogil:
+    """f0 = f(x) and g = w[3n:4n] = grad f(x); if both are finite, h = the FD Hessian of
+    the gradient (w[:3n] its workspace) and 1; else 0, with nothing more evaluated."""
+    cdef Py_ssize_t n = o.n
+    f0[0] = fn_fg(o, x, w + 3 * n)
+    if o.error or not isfinite(f0[0]) or not all_finite(w + 3 * n, n):
+        return 0
+    fd_hessian_grad(o, x, w + 3 * n, h, m, r, w, w + n, w + 2 * n)
+    return 1
 
 
 cdef int _method_code(str method) except -1:

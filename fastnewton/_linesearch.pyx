@@ -309,9 +309,9 @@ import warnings
 import numpy as np
 cimport numpy as cnp
 from scipy import LowLevelCallable
-from fastnewton._objective cimport Objective, vec_data
+from fastnewton._objective cimport Objective, vec_data, fast_point, native_vector
 from fastnewton._objective import make_objective
-from fastnewton._validate import as_point, check_finite_grad
+from fastnewton._validate import check_finite_grad
 
 try:  # SciPy's own class, so filters users already have for SciPy's search apply
     from scipy.optimize._linesearch import LineSearchWarning
@@ -328,18 +328,6 @@ def check_wolfe_params(c1, c2):
     if not (0.0 < c1 < c2 < 1.0):
         raise ValueError(f"the Wolfe parameters must satisfy 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
     return c1, c2
-
-
-cdef object _point(object a, str name):
-    """`a` itself when it is already a finite, non-empty, C-contiguous float64 vector (the
-    search only reads it), else as_point's checked copy (or its ValueError)."""
-    if (type(a) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
-            and cnp.PyArray_NDIM(<cnp.ndarray>a) == 1 and cnp.PyArray_SIZE(<cnp.ndarray>a) > 0
-            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
-            and all_finite(<double *>cnp.PyArray_DATA(<cnp.ndarray>a),
-                           cnp.PyArray_SIZE(<cnp.ndarray>a))):
-        return a
-    return as_point(a, name)
 
 
 def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None, args=(),
@@ -414,8 +402,8 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     cdef double c1v, c2v, amax_v, f0, dphi0, alpha0
     cdef int maxit, fc0 = 0, status
     cdef double *pg
-    xk = _point(xk, "xk")
-    pk = _point(pk, "pk")
+    xk = fast_point(xk, "xk")
+    pk = fast_point(pk, "pk")
     n = cnp.PyArray_SIZE(<cnp.ndarray>xk)
     if pk.shape != xk.shape:
         raise ValueError(f"pk must have the shape of xk, {xk.shape}, got {pk.shape}")
@@ -449,9 +437,7 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
             fn_g(&obj.c, px, pg)
         obj.check()
     else:
-        if not (type(gfk) is np.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>gfk) == cnp.NPY_DOUBLE
-                and cnp.PyArray_NDIM(<cnp.ndarray>gfk) == 1
-                and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>gfk)):
+        if not (native_vector(gfk) and cnp.PyArray_NDIM(<cnp.ndarray>gfk) == 1):
             gfk = np.array(gfk, dtype=np.float64)
         if gfk.shape != (n,):
             raise ValueError(f"gfk must have shape ({n},), got {gfk.shape}")

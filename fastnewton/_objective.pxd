@@ -80,13 +80,23 @@ cdef class Objective:
     cdef void _poll(self) noexcept
 
 
+cdef object fast_point(object a, str name)
+
+
+cdef inline bint native_vector(object a):
+    """An ndarray of float64 in this machine's byte order, aligned and C-contiguous: one whose
+    data pointer a kernel can read as double *. (The dtype number alone does not say so:
+    '>f8' has the same one.)"""
+    return (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
+            and cnp.PyArray_ISBEHAVED_RO(<cnp.ndarray>a)
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a))
+
+
 cdef inline double *vec_data(object a, Py_ssize_t n) except NULL:
     """The data of `a`, which must be a C-contiguous float64 ndarray of n entries (the Python
     layer makes it so): cheaper than acquiring a typed memoryview, which matters in the
     entry points called once per line search or per evaluation at x0. The module using it
     must have called cnp.import_array()."""
-    if not (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
-            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
-            and cnp.PyArray_SIZE(<cnp.ndarray>a) == n):
+    if not (native_vector(a) and cnp.PyArray_SIZE(<cnp.ndarray>a) == n):
         raise ValueError(f"expected a C-contiguous float64 array of {n} entries")
     return <double *>cnp.PyArray_DATA(<cnp.ndarray>a)

@@ -26,12 +26,15 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer, PyCapsule_GetContext
 from libc.string cimport memcpy
 from libc.math cimport NAN
+from fastnewton._linalg cimport all_finite
 
 cimport numpy as cnp
 import threading
 
 import numpy as np
 from scipy import LowLevelCallable
+
+from fastnewton._validate import as_point
 
 cnp.import_array()
 
@@ -88,9 +91,7 @@ cdef object _scalar(object f):
 cdef int _copy_grad(object g, double *out, Py_ssize_t n) except -1:
     """Copy a gradient of shape (n,) into out; ValueError naming the shapes otherwise."""
     cdef cnp.ndarray a
-    if (cnp.PyArray_Check(g) and cnp.PyArray_TYPE(<cnp.ndarray>g) == cnp.NPY_DOUBLE
-            and cnp.PyArray_NDIM(<cnp.ndarray>g) == 1
-            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g)):
+    if native_vector(g) and cnp.PyArray_NDIM(<cnp.ndarray>g) == 1:
         a = <cnp.ndarray>g          # fast path: a contiguous float64 vector
     else:
         a = np.ascontiguousarray(g, dtype=np.float64)
@@ -184,6 +185,19 @@ cdef class Objective:
     def set_fd(self, method, double rel_step):
         self.c.fd_method = FD_FORWARD if method == "forward" else FD_CENTRAL
         self.c.fd_rel_step = rel_step
+
+
+cdef object fast_point(object a, str name):
+    """`a` itself when it is already a finite, non-empty, C-contiguous float64 vector (for
+    kernels that only read it), else _validate.as_point's checked copy, or its ValueError
+    naming `name`. The public entry points called per evaluation use it: no copy, no
+    Python-level checks on the common path."""
+    if (type(a) is np.ndarray and native_vector(a)
+            and cnp.PyArray_NDIM(<cnp.ndarray>a) == 1 and cnp.PyArray_SIZE(<cnp.ndarray>a) > 0
+            and all_finite(<double *>cnp.PyArray_DATA(<cnp.ndarray>a),
+                           cnp.PyArray_SIZE(<cnp.ndarray>a))):
+        return a
+    return as_point(a, name)
 
 
 def _signature_of(llc):

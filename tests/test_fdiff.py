@@ -765,6 +765,15 @@ def test_x_dtype_and_layout(variant):
     assert np.array_equal(np.asarray(xin), before)
 
 
+@pytest.mark.parametrize("order", [">f8", "<f8"])
+def test_gradient_in_either_byte_order(order):
+    """A jac returning non-native float64 is converted, not read as raw bytes."""
+    def jac(x):
+        return rosen_der(x).astype(order)
+    H = fastnewton.hessian(rosen_f, X_REF, jac=jac)
+    assert np.array_equal(H, fastnewton.hessian(rosen_f, X_REF, jac=rosen_der))
+
+
 def test_callers_array_is_not_modified_even_if_jac_writes():
     """The callables get copies: writing into them touches neither x nor the kernel."""
     x = np.array([0.3, -0.7, 1.1])

@@ -837,6 +837,19 @@ def test_non_descent_direction(how):
     assert len(ls_warnings(rec)) == 1
 
 
+@pytest.mark.parametrize("order", [">f8", "<f8"])
+def test_inputs_in_either_byte_order(order):
+    """xk, pk and gfk as non-native float64 give the search of their native copies."""
+    rng = np.random.default_rng(5)
+    prob = make_problem("quadratic", 6, rng)
+    xk = rng.standard_normal(6)
+    gk = prob.grad(xk)
+    want = line_search(prob.f, prob.grad, xk, -gk, gfk=gk)
+    got = line_search(prob.f, prob.grad, xk.astype(order), (-gk).astype(order),
+                      gfk=gk.astype(order))
+    assert got[:5] == want[:5] and np.array_equal(got[5], want[5])
+
+
 def test_warning_points_at_the_callers_line():
     """As SciPy's (stacklevel=2 in Python), the warning names the line that called
     line_search, not a line inside fastnewton."""
