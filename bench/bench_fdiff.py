@@ -100,14 +100,18 @@ class _FloorRatios:
         tr.ensure_newline()
         tr.write_sep("-", "fd Hessian, C objective: time per Hessian, fastnewton / raw-C floor "
                           "(target <= 1.2)")
+        tr.write_line("paired: the median ratio of back-to-back runs (bench/conftest.py "
+                      "paired_ratio), the steadier figure on a busy machine")
         tr.write_line(f"{'objective':<10} {'n':>4} {'fastnewton med':>15} {'c-floor med':>13} "
-                      f"{'ratio med':>10} {'ratio min':>10} {'scipy/fastnewton med':>21}")
+                      f"{'ratio med':>10} {'ratio min':>10} {'paired':>7} "
+                      f"{'scipy/fastnewton med':>21}")
         for (objective, n), t in rows:
             ours, floor = t["fastnewton"], t["c-floor"]
             scipy_ratio = f"{t['scipy'][0] / ours[0]:.1f}" if "scipy" in t else "-"
+            paired = f"{t['paired']:.2f}" if "paired" in t else "-"
             tr.write_line(f"{objective:<10} {n:>4} {ours[0] * 1e6:>13.1f}us "
                           f"{floor[0] * 1e6:>11.1f}us {ours[0] / floor[0]:>10.2f} "
-                          f"{ours[1] / floor[1]:>10.2f} {scipy_ratio:>21}")
+                          f"{ours[1] / floor[1]:>10.2f} {paired:>7} {scipy_ratio:>21}")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -141,7 +145,7 @@ def _c_case(cobj, objective, n):
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("objective", ["rosen", "quadratic"])
 @pytest.mark.parametrize("impl", ["fastnewton", "scipy", "c-floor"])
-def test_fd_hessian_c(benchmark, cobj, impl, objective, n):
+def test_fd_hessian_c(benchmark, cobj, paired, impl, objective, n):
     x = _point(n)
     reps = REPS[n]
     fun, grad, floor = _c_case(cobj, objective, n)
@@ -166,3 +170,7 @@ def test_fd_hessian_c(benchmark, cobj, impl, objective, n):
     if stats is not None:
         _per_hessian.setdefault((objective, n), {})[impl] = (stats.median / reps,
                                                              stats.min / reps)
+        if impl == "fastnewton":    # and, timed back to back with the floor: see paired_ratio
+            r = paired(target, floor(x, reps))
+            benchmark.extra_info["paired_ratio_to_floor"] = r
+            _per_hessian[objective, n]["paired"] = r

@@ -335,13 +335,18 @@ def _trial_steps(f, g, xk, pk, gfk, f0):
 
 @pytest.mark.parametrize("n", C_SIZES)
 @pytest.mark.parametrize("impl", ["fastnewton", "scipy", "c-floor"])
-def test_search_c(benchmark, lslib, impl, n):
+def test_search_c(benchmark, lslib, paired, impl, n):
     llc, f, g, xk, pk, gfk, f0, ud = _c_case(lslib, n)
     ours = fastnewton.line_search(llc, None, xk, pk, gfk=gfk, old_fval=f0)
     k = ours[1]
     assert ours[0] is not None and ours[2] == k >= 1       # f and g together, k trials
     steps = _trial_steps(f, g, xk, pk, gfk, f0)
     assert len(steps) == k and steps[-1] == pytest.approx(ours[0], rel=1e-12)
+    work = np.empty(2 * n)
+    floor = lslib.lib.ls_eval_floor
+    floor_args = (ctypes.cast(lslib.lib.family_fg, ctypes.c_void_p), ud, n,
+                  xk.ctypes.data_as(_P_DOUBLE), pk.ctypes.data_as(_P_DOUBLE),
+                  steps.ctypes.data_as(_P_DOUBLE), k, work.ctypes.data_as(_P_DOUBLE))
     if impl == "fastnewton":
         def target():
             return fastnewton.line_search(llc, None, xk, pk, gfk=gfk, old_fval=f0)
@@ -349,20 +354,30 @@ def test_search_c(benchmark, lslib, impl, n):
         def target():
             return scipy.optimize.line_search(f, g, xk, pk, gfk=gfk, old_fval=f0)
     else:
-        work = np.empty(2 * n)
-        fn = ctypes.cast(lslib.lib.family_fg, ctypes.c_void_p)
-        args = (fn, ud, n, xk.ctypes.data_as(_P_DOUBLE), pk.ctypes.data_as(_P_DOUBLE),
-                steps.ctypes.data_as(_P_DOUBLE), k, work.ctypes.data_as(_P_DOUBLE))
-        floor = lslib.lib.ls_eval_floor
-
         def target():
-            return floor(*args)
+            return floor(*floor_args)
     benchmark.extra_info.update(impl=impl, n=n, evaluations=k)
     result = benchmark.pedantic(target, rounds=ROUNDS_C[n], iterations=1, warmup_rounds=2)
     if impl == "scipy":
         _same_search(ours, result, counts=False)
         assert result[1] == k                              # the same trial steps
     _record("floor", n, benchmark, k)
+    if impl == "fastnewton" and n in _summary["floor"]:
+        # timed back to back with the floor too (see bench/conftest.py paired_ratio): reps
+        # searches per side so that each timing is well above the clock's resolution
+        reps = max(1, ROUNDS_C[n] // 40)
+
+        def ours_reps():
+            for _ in range(reps):
+                fastnewton.line_search(llc, None, xk, pk, gfk=gfk, old_fval=f0)
+
+        def floor_reps():
+            for _ in range(reps):
+                floor(*floor_args)
+
+        r = paired(ours_reps, floor_reps)
+        benchmark.extra_info["paired_ratio_to_floor"] = r
+        _summary["floor"][n]["paired"] = (r,)
 
 
 # -- summary after the tables -----------------------------------------------------------
@@ -408,14 +423,18 @@ class _Summary:
             tr.ensure_newline()
             tr.write_sep("-", "line search, C objective: fastnewton / raw-C floor of the same "
                               "evaluations (target <= 1.2)")
+            tr.write_line("paired: the median ratio of back-to-back runs (bench/conftest.py "
+                          "paired_ratio), the steadier figure on a busy machine")
             tr.write_line(f"{'n':>7} {'evals':>5} {'fastnewton med':>15} {'c-floor med':>13} "
-                          f"{'ratio med':>10} {'ratio min':>10} {'scipy/fastnewton med':>21}")
+                          f"{'ratio med':>10} {'ratio min':>10} {'paired':>7} "
+                          f"{'scipy/fastnewton med':>21}")
             for n, t in rows:
                 ours, floor = t["fastnewton"], t["c-floor"]
                 sr = f"{t['scipy'][0] / ours[0]:.2f}" if "scipy" in t else "-"
+                pr = f"{t['paired'][0]:.2f}" if "paired" in t else "-"
                 tr.write_line(f"{n:>7} {ours[2]:>5} {ours[0] * 1e6:>13.1f}us "
                               f"{floor[0] * 1e6:>11.1f}us {ours[0] / floor[0]:>10.2f} "
-                              f"{ours[1] / floor[1]:>10.2f} {sr:>21}")
+                              f"{ours[1] / floor[1]:>10.2f} {pr:>7} {sr:>21}")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,7 +15,9 @@ in the saved JSON's ``machine_info``, and printed under the ratio table.
 """
 import importlib.util
 import os
+import statistics
 import sys
+import time
 
 import pytest
 import scipy.linalg  # noqa: F401 - loads SciPy's OpenBLAS so that the limit below reaches it
@@ -53,6 +55,33 @@ def _record_blas_threads(request, _one_blas_thread):
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["blas_threads"] = _observed.get("blas_threads", BLAS_THREADS)
+
+
+def paired_ratio(a, b, pairs=41):
+    """Median over `pairs` back-to-back alternations of time(a()) / time(b()).
+
+    Sides timed in separate benchmarks run seconds apart, and this shared machine's speed
+    drifts by up to 2x over seconds; a and b timed right after each other see the same
+    machine, so the median of their ratios is the steadier estimate of what a adds over b.
+    Benchmarks against a floor (the raw C evaluations) report it beside the medians' ratio.
+    """
+    a(), b()                                  # warm both
+    ratios = []
+    clock = time.perf_counter
+    for _ in range(pairs):
+        t0 = clock()
+        a()
+        t1 = clock()
+        b()
+        t2 = clock()
+        ratios.append((t1 - t0) / (t2 - t1))
+    return statistics.median(ratios)
+
+
+@pytest.fixture(scope="session")
+def paired():
+    """paired_ratio, for benchmark modules (they cannot import this conftest)."""
+    return paired_ratio
 
 
 @pytest.fixture(scope="session")

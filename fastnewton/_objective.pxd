@@ -11,6 +11,8 @@ cdef enum:
 # main thread (the only one signals reach) the kernel calls `poll` every POLL_EVERY evaluations;
 # it takes the GIL, checks for signals and, on KeyboardInterrupt (or a signal handler's
 # exception), records it and raises `error`. In other threads poll is NULL: no GIL at all.
+# The first poll comes after POLL_EVERY - 1 evaluations, not before the first: a short
+# computation (a line search, a small Hessian) pays nothing for it.
 cdef enum:
     POLL_EVERY = 256
 
@@ -33,7 +35,7 @@ ctypedef struct fn_objective:
 
 cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
     """f(x), counted; NaN without a call once the error flag is up."""
-    if o.poll != NULL and o.nfev % POLL_EVERY == 0:
+    if o.poll != NULL and o.nfev % POLL_EVERY == POLL_EVERY - 1:
         o.poll(o)
     if o.error:
         return NAN
@@ -45,7 +47,7 @@ cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
 
 cdef inline double obj_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
     """f(x) and its gradient from the objective itself (value_grad must not be NULL)."""
-    if o.poll != NULL and o.nfev % POLL_EVERY == 0:
+    if o.poll != NULL and o.nfev % POLL_EVERY == POLL_EVERY - 1:
         o.poll(o)
     if o.error:
         return NAN
