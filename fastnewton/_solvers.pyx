@@ -299,10 +299,12 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
                                   &tau) != 0:
                 return FN_NONFINITE
             out.tau = tau
+            out.hess_band = kd
             for i in range(n):
                 p[i] = -g[i]
             band_chol_solve(n, kd, h, p)
             return 0
+    out.hess_band = -1
     if opt.hess != NULL:
         if opt.hess(n, x, h, opt.hess_data) != 0 or o.error:
             return FN_USER_ERROR
@@ -380,6 +382,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     out.head = 0
     out.tau = 0.0
     out.band = opt.band if opt.band >= 0 else -1
+    out.hess_band = -1
     out.auto_state = AUTO_FIRST
     out.kd_seen = 0
     out.rng = 0x9E3779B97F4A7C15ULL
@@ -655,7 +658,7 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     result = {"status": out.status, "nit": out.nit, "nhev": out.nhev, "nskip": out.nskip,
               "f": out.f, "tau": out.tau, "band": out.band}
     M = np.asarray(mat)
-    kd = out.band
+    kd = out.hess_band
     if meth == METHOD_NEWTON and kd >= 0:
         result["hess"] = None
         if out.nhev > 0 and out.status != FN_NONFINITE:

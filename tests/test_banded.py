@@ -153,6 +153,24 @@ def test_auto_band_is_the_default_and_not_fooled_by_zeros_at_x0():
     assert 0 <= r.njev - 1 - fd <= r.nfev - 1
 
 
+@pytest.mark.parametrize("name, n, x0, maxiter", [
+    ("discrete_boundary_value", 60, None, None),   # converges after the first (dense) Hessian
+    ("extended_rosenbrock", 40, "zeros", 1),       # stops after the first, dense
+    ("extended_rosenbrock", 40, "zeros", 2),       # after the probe failed: retaken dense
+    ("extended_rosenbrock", 40, "zeros", 3),       # after the first tridiagonal one
+])
+def test_auto_band_returns_the_hessian_it_last_took(name, n, x0, maxiter):
+    """res.hess is the last Hessian evaluated, whichever form it was taken in, even when the
+    solve stops right after 'auto' has decided on a band for the next one."""
+    p = _problems.get(name, n)
+    start = np.zeros(n) if x0 == "zeros" else p.x0
+    opts = {} if maxiter is None else {"maxiter": maxiter}
+    r = minimize(p.fun, start, jac=p.grad, options=opts)
+    d = minimize(p.fun, start, jac=p.grad, options=dict(opts, hess_bandwidth=None))
+    assert r.nit == d.nit and r.nhev == d.nhev
+    np.testing.assert_allclose(r.hess, d.hess, rtol=0, atol=1e-6 * np.abs(d.hess).max())
+
+
 def test_auto_band_stays_dense_for_full_hessians():
     p = _problems.get("quadratic")
     n = p.x0.size
