@@ -628,8 +628,9 @@ def _full_from_lower(double[:, ::1] a):
 def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, dict options,
            hess, hook):
     """Run solve() (without the GIL where that pays). x, g: in/out. Returns a dict: status, nit, nhev, nskip,
-    f, and the method's model: 'hess' (Newton: the last Hessian evaluated; SR1: B),
-    'hess_inv' (BFGS), or 'pairs' (L-BFGS: (S, Y), oldest first)."""
+    f, and the method's model: 'hess' (Newton: the last Hessian evaluated, or None when it
+    was banded and 'hess_band' holds its (n, kd + 1) band; SR1: B), 'hess_inv' (BFGS), or
+    'pairs' (L-BFGS: (S, Y), oldest first)."""
     cdef int meth = METHODS[method]
     cdef int n = <int>x.shape[0]
     cdef int m = options.get("memory", 1)
@@ -656,7 +657,7 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
         solve(&obj.c, &x[0], &g[0], &mat[0], &work[0], &opt, &out)
     obj.check()
     result = {"status": out.status, "nit": out.nit, "nhev": out.nhev, "nskip": out.nskip,
-              "f": out.f, "tau": out.tau, "band": out.band}
+              "f": out.f, "tau": out.tau}
     M = np.asarray(mat)
     kd = out.hess_band
     if meth == METHOD_NEWTON and kd >= 0:
