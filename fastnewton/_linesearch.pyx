@@ -430,9 +430,17 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     if gfk is None:
         gfk = np.empty(n)
         pg = vec_data(gfk, n)
-        if old_fval is None:
-            old_fval = fn_fg(&obj.c, px, pg)     # f counted (as SciPy does), g not
+        if old_fval is None:                    # f counted (as SciPy does), g not
+            if obj.release_gil:
+                with nogil:
+                    f0 = fn_fg(&obj.c, px, pg)
+            else:
+                f0 = fn_fg(&obj.c, px, pg)
+            old_fval = f0
             fc0 = 1
+        elif obj.release_gil:
+            with nogil:
+                fn_g(&obj.c, px, pg)
         else:
             fn_g(&obj.c, px, pg)
         obj.check()
@@ -443,8 +451,13 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
             raise ValueError(f"gfk must have shape ({n},), got {gfk.shape}")
         gfk = np.ascontiguousarray(gfk)
         if old_fval is None:
-            old_fval = obj_f(&obj.c, px)
+            if obj.release_gil:
+                with nogil:
+                    f0 = obj_f(&obj.c, px)
+            else:
+                f0 = obj_f(&obj.c, px)
             obj.check()
+            old_fval = f0
             fc0 = 1
         pg = vec_data(gfk, n)
     obj.c.nfev = 0
