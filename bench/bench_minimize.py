@@ -5,7 +5,7 @@ Newton (issue 5), extended Rosenbrock (MGH #21, decoupled pairs; fastnewton._pro
 analytic Python gradient. fastnewton's ``method='newton'`` takes its Hessian by central
 differences of the gradient, with its defaults: ``hess_bandwidth='auto'`` takes the first
 Hessian dense (2n gradients), sees that its nonzeros lie within one diagonal of the
-main one, and takes the later ones banded (6 gradients, plus one that checks the band).
+main one, and takes the later ones banded (6 gradients, plus two that check the band).
 SciPy's counterparts, one group each (``vs=``):
 
 * ``trust-exact`` with a Hessian callable ``approx_derivative(grad, x, method='3-point')``,

@@ -217,15 +217,16 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         ``xtol`` (0: stop when a step no longer changes x), ``c1`` (1e-4), ``c2`` (0.9),
         ``ls_maxiter`` (20), ``amax`` (None), ``fd`` ('central' or 'forward'), ``rel_step``
         (None: optimal), ``chol_beta`` (1e-3: the modified Cholesky's smallest shift,
-        relative to the Hessian's diagonal), ``hess_bandwidth`` ('auto', the default: the
-        nonzero pattern of the first two finite-difference Hessians decides; when all of
-        their entries lie within k of the diagonal, with 4k + 2 < n, later Hessians are
-        banded and each is checked against one extra gradient difference along a random
-        step, going back to dense for good if a row disagrees; None: always dense; an int
-        k: banded from the start, the caller vouching that H_ij = 0 for |i - j| > k, and
-        no n x n matrix is allocated. A banded Hessian costs 2(2k + 1) gradients instead
-        of 2n, and its factorization O(n k^2) instead of O(n^3). Bands need `jac` and no
-        `hess`; 'auto' is then dense), ``disp`` (False). BFGS: the common options. L-BFGS: also ``memory`` (10). SR1: also
+        relative to the Hessian's diagonal), ``hess_bandwidth`` ('auto', the default: the first
+        finite-difference Hessian is dense, and when all its nonzeros lie within k of the
+        diagonal, with 4k + 2 < n, the later ones are banded, each checked against a central
+        difference of the gradient along a random step (two more gradients); a row that
+        disagrees has that Hessian retaken dense, and the solve goes on banded with the
+        wider band it shows, or dense for good; None: always dense; an int k: banded from
+        the start, the caller vouching that H_ij = 0 for |i - j| > k, unchecked, and no
+        n x n matrix is allocated. A banded Hessian costs 2(2k + 1) gradients instead of 2n,
+        and its factorization O(n k^2) instead of O(n^3). Bands need `jac` and no `hess`;
+        'auto' is then dense), ``disp`` (False). BFGS: the common options. L-BFGS: also ``memory`` (10). SR1: also
         ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError.
 
     Returns

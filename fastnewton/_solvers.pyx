@@ -54,8 +54,9 @@ from scipy.linalg.cython_blas cimport dsymv, dsyr2
 from fastnewton.fastnewton_h cimport (FN_CONVERGED, FN_MAXITER, FN_LINESEARCH_FAILED,
                                       FN_NONFINITE, FN_CALLBACK_STOP, FN_CONVERGED_STEP,
                                       FN_USER_ERROR)
-from fastnewton._objective cimport fn_objective
-from fastnewton._fdiff cimport fd_hessian_grad, fd_hessian_values, fd_hessian_band, fn_g
+from fastnewton._objective cimport fn_objective, FD_CENTRAL
+from fastnewton._fdiff cimport (fd_hessian_grad, fd_hessian_values, fd_hessian_band, fn_g,
+                                default_rel_step)
 from fastnewton._linalg cimport (modified_chol, chol_solve, all_finite, modified_band_chol,
                                  band_chol_solve)
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
@@ -218,31 +219,42 @@ cdef inline double _xorshift(unsigned long long *state) noexcept nogil:
     return 1.0 if (s >> 32) & 1 else -1.0
 
 
-cdef int _band_probe(fn_objective *o, const double *x, const double *g, const double *ab,
-                     int kd, double *w, unsigned long long *rng) noexcept nogil:
-    """Check a banded FD Hessian (ab, 'L' band storage) against one forward difference of the
-    gradient along a random step d (d_i = +-sqrt(eps) max(1, |x_i|)): 1 when every row agrees,
-    |g_i(x + d) - g_i(x) - (H d)_i| <= 1e-3 sum_j |H_ij d_j| + 100 eps (|g_i(x)| + |g_i(x + d)|),
+cdef int _band_probe(fn_objective *o, const double *x, const double *ab, int kd, double r,
+                     double *w, unsigned long long *rng) noexcept nogil:
+    """Check a banded FD Hessian (ab, 'L' band storage) against one central difference of the
+    gradient along a random step: x -+ s with s_i = +-r max(1, |x_i|) (r: the Hessian's own
+    relative step) and D = (x + s) - (x - s), 1 when every row agrees,
+        |g_i(x + s) - g_i(x - s) - (H D)_i| <= 1e-3 sum_j |H_ij D_j| + 100 eps (|g_i(x + s)| + |g_i(x - s)|),
     0 when a row does not (H has entries outside the band, or the band is wrong), -1 on a user
-    error. A row that disagrees by more than a thousandth of its own band terms cannot be
-    forward-difference error (relative sqrt(eps)) or rounding. A non-finite g(x + d) proves
-    nothing: 1. w: 3n doubles."""
+    error. The difference's own error is relative O(r^2) + O(eps / r), about 1e-10 for
+    r = eps^(1/3), so a row off by a thousandth of its band terms has entries the band lacks,
+    while a gradient with some noise of its own still passes. A non-finite g at x -+ s proves
+    nothing: 1. w: 4n doubles."""
     cdef int n = o.n, i, j, lo, hi
     cdef Py_ssize_t w1 = kd + 1
-    cdef double *d = w
-    cdef double *xp = w + n
+    cdef double *dx = w
+    cdef double *xs = w + n
     cdef double *gp = w + 2 * n
-    cdef double hv, hij, t
+    cdef double *gm = w + 3 * n
+    cdef double hv, hij, t, step
     cdef volatile double xt
     for i in range(n):
-        xt = x[i] + _xorshift(rng) * SQRT_EPS * fmax(1.0, fabs(x[i]))
-        xp[i] = xt
-        d[i] = xt - x[i]                # the step actually taken
-    fn_g(o, xp, gp)
+        step = _xorshift(rng) * r * fmax(1.0, fabs(x[i]))
+        xt = x[i] + step
+        xs[i] = xt
+        dx[i] = xt
+    fn_g(o, xs, gp)
     if o.error:
         return -1
     for i in range(n):
-        if not isfinite(gp[i]):
+        xt = 2.0 * x[i] - dx[i]         # x - s (the same step, mirrored)
+        xs[i] = xt
+        dx[i] = dx[i] - xt              # D = (x + s) - (x - s), as taken
+    fn_g(o, xs, gm)
+    if o.error:
+        return -1
+    for i in range(n):
+        if not (isfinite(gp[i]) and isfinite(gm[i])):
             return 1
     for i in range(n):
         hv = 0.0
@@ -251,10 +263,10 @@ cdef int _band_probe(fn_objective *o, const double *x, const double *g, const do
         hi = i + kd if i + kd < n - 1 else n - 1
         for j in range(lo, hi + 1):
             hij = ab[j * w1 + (i - j)] if j <= i else ab[i * w1 + (j - i)]
-            hv += hij * d[j]
-            t += fabs(hij * d[j])
-        if not (fabs((gp[i] - g[i]) - hv)
-                <= 1e-3 * t + 100.0 * DBL_EPSILON * (fabs(g[i]) + fabs(gp[i]))):
+            hv += hij * dx[j]
+            t += fabs(hij * dx[j])
+        if not (fabs((gp[i] - gm[i]) - hv)
+                <= 1e-3 * t + 100.0 * DBL_EPSILON * (fabs(gp[i]) + fabs(gm[i]))):
             return 0
     return 1
 
@@ -270,7 +282,7 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
     halve the gradients (4 kd + 2 < n), the next ones are banded. A gradient difference is
     exactly zero where g_i does not depend on x_j, so the pattern is structural, except for
     entries that vanish at x0 by accident (x0 = 0, say). So each banded Hessian is checked by
-    one more gradient (_band_probe). When a row disagrees, this iteration's Hessian is taken
+    two more gradients (_band_probe). When a row disagrees, this iteration's Hessian is taken
     dense after all: if it shows a wider band, the solve goes on banded with that; if not,
     the probe's disagreement is not about the band (noise it cannot judge), and the solve
     stays dense for good, as it does when the band grows too wide."""
@@ -286,7 +298,8 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
                            fdw + 2 * nn, fdw + 3 * nn, fdw + 4 * nn) != 0:
             return FN_USER_ERROR
         if opt.band == BAND_AUTO:
-            ok = _band_probe(o, x, g, h, kd, fdw, &out.rng)
+            ok = _band_probe(o, x, h, kd, opt.fd_rel_step if opt.fd_rel_step > 0.0
+                             else default_rel_step(FD_CENTRAL, 1), fdw, &out.rng)
             if ok < 0:
                 return FN_USER_ERROR
             if ok == 0:
