@@ -55,6 +55,7 @@ ctypedef struct solve_out:
     int kd_seen               # BAND_AUTO: the widest band the dense Hessians showed
     unsigned long long rng    # BAND_AUTO: xorshift state of the band probe (per solve)
 
+cdef Py_ssize_t mat_size(int method, int n, int m, int kd) noexcept nogil
 cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil
 cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                const solve_opts *opt, solve_out *out) noexcept nogil

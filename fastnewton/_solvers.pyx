@@ -42,8 +42,8 @@ method's direction and along steepest descent (2); a non-finite Hessian (3); the
 hook asks to stop (4); a step that changes x by at most xtol relative (5). Every stop leaves
 the best point found in x (the iterates decrease f monotonically) with its f and g.
 
-Memory: the caller allocates once x, g (n), mat (n*n; 2*m*n + 2m for L-BFGS) and work
-(work_size); nothing is allocated inside the loop. Matrices are C-ordered; LAPACK's and
+Memory: the caller allocates once x, g (n), mat (mat_size: n*n; (4kd+3) n for a given band;
+2*m*n + 2m for L-BFGS) and work (work_size); nothing is allocated inside the loop. Matrices are C-ordered; LAPACK's and
 BLAS's 'U' is their lower triangle, the one every update keeps.
 """
 from libc.math cimport fabs, fmax, sqrt, isfinite, NAN
@@ -105,14 +105,25 @@ cdef inline void _identity(int n, double *a, double d) noexcept nogil:
         a[i * nn + i] = d
 
 
-cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil:
-    """Doubles of `work` that solve() needs: p, x_trial, g_trial, then per method."""
+cdef Py_ssize_t mat_size(int method, int n, int m, int kd) noexcept nogil:
+    """Doubles of `mat` that solve() needs. A banded Newton Hessian (half-bandwidth kd >= 0)
+    keeps there its band ((kd+1) n), the CPR columns ((2kd+1) n) and a backup of the band
+    for the result ((kd+1) n): (4kd+3) n, which fits in the n*n of a dense Hessian whenever
+    BAND_AUTO picks a band (4kd + 2 < n), so learning a band costs no memory."""
     cdef Py_ssize_t nn = n
+    if method == METHOD_LBFGS:
+        return 2 * <Py_ssize_t>m * nn + 2 * m
     if method == METHOD_NEWTON and kd >= 0:
-        # + 4n finite differences, (2kd+1) n band columns, (kd+1) n band backup
-        return 7 * nn + (3 * <Py_ssize_t>kd + 2) * nn
+        return (4 * <Py_ssize_t>kd + 3) * nn
+    return nn * nn
+
+
+cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil:
+    """Doubles of `work` that solve() needs: p, x_trial, g_trial, then per method. (kd is
+    unused: a banded Newton keeps its band, columns and backup in `mat`; see mat_size.)"""
+    cdef Py_ssize_t nn = n
     if method == METHOD_NEWTON:
-        return 6 * nn                       # + 3n finite differences (first n: diag backup)
+        return 7 * nn                       # + 4n finite differences (first n: diag backup)
     if method == METHOD_BFGS:
         return 6 * nn                       # + s, y, u
     if method == METHOD_SR1:
@@ -292,10 +303,10 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
     cdef bint reinspect = False
     out.nhev += 1
     if kd >= 0:
-        # banded: h is the (kd+1) x n band, fdw holds 4n FD workspace, the (2kd+1) n columns,
-        # then the (kd+1) n backup that keeps H
+        # banded: h holds the (kd+1) x n band, then the (2kd+1) n columns, then the (kd+1) n
+        # backup that keeps H (see mat_size); fdw is the 4n FD workspace
         if fd_hessian_band(o, x, g, h, kd, opt.fd_method, opt.fd_rel_step, fdw, fdw + nn,
-                           fdw + 2 * nn, fdw + 3 * nn, fdw + 4 * nn) != 0:
+                           fdw + 2 * nn, fdw + 3 * nn, h + (kd + 1) * nn) != 0:
             return FN_USER_ERROR
         if opt.band == BAND_AUTO:
             ok = _band_probe(o, x, h, kd, opt.fd_rel_step if opt.fd_rel_step > 0.0
@@ -308,7 +319,7 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
         if kd >= 0:
             if not all_finite(h, (kd + 1) * nn):
                 return FN_NONFINITE
-            if modified_band_chol(n, kd, h, opt.chol_beta, fdw + (2 * kd + 5) * nn,
+            if modified_band_chol(n, kd, h, opt.chol_beta, h + (3 * kd + 2) * nn,
                                   &tau) != 0:
                 return FN_NONFINITE
             out.tau = tau
@@ -648,19 +659,12 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     cdef int n = <int>x.shape[0]
     cdef int m = options.get("memory", 1)
     cdef int band = options.get("band", -1) if meth == METHOD_NEWTON else -1
-    # room for the widest band BAND_AUTO may choose (4 kd + 2 < n), and a dense matrix
-    cdef int kd = (n - 3) // 4 if band == BAND_AUTO else band
-    cdef double[::1] mat
-    cdef double[::1] work = np.empty(max(work_size(meth, n, m, kd), work_size(meth, n, m, -1)))
+    cdef int kd = band if band >= 0 else -1     # BAND_AUTO: a dense mat holds any band it picks
+    cdef double[::1] mat = np.empty(mat_size(meth, n, m, kd))
+    cdef double[::1] work = np.empty(work_size(meth, n, m, kd))
     cdef solve_opts opt
     cdef solve_out out
     cdef list keep = []
-    if meth == METHOD_LBFGS:
-        mat = np.empty(2 * <Py_ssize_t>m * n + 2 * m)
-    elif band >= 0:
-        mat = np.empty((kd + 1) * <Py_ssize_t>n)
-    else:
-        mat = np.empty(<Py_ssize_t>n * n)
     _fill_opts(&opt, meth, obj, options, hess, hook, keep)
     out.f = f0
     if obj.release_gil:
@@ -677,7 +681,7 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
         result["hess"] = None
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the band backup kept H: row j holds H[j + d, j], d = 0..kd
-            ab = np.asarray(work[(2 * kd + 8) * n:(3 * kd + 9) * n]).reshape(n, kd + 1)
+            ab = np.asarray(mat[(3 * kd + 2) * n:(4 * kd + 3) * n]).reshape(n, kd + 1)
             result["hess_band"] = ab.copy()
     elif meth == METHOD_NEWTON:
         if out.nhev > 0 and out.status != FN_NONFINITE:
