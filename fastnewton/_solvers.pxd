@@ -52,7 +52,6 @@ ctypedef struct solve_out:
     int band                  # Newton: the band the next FD Hessian gets; -1 dense
     int hess_band             # Newton: the band of the Hessian held now (in mat); -1 dense
     int auto_state            # BAND_AUTO: AUTO_*
-    int kd_seen               # BAND_AUTO: the widest band the dense Hessians showed
     unsigned long long rng    # BAND_AUTO: xorshift state of the band probe (per solve)
 
 cdef Py_ssize_t mat_size(int method, int n, int m, int kd) noexcept nogil

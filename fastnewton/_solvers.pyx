@@ -314,7 +314,7 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
             if ok < 0:
                 return FN_USER_ERROR
             if ok == 0:
-                kd = out.band = -1      # entries outside the band: take this one dense
+                kd = -1                 # entries outside the band: take this one dense
                 reinspect = True
         if kd >= 0:
             if not all_finite(h, (kd + 1) * nn):
@@ -337,47 +337,45 @@ cdef int _newton_direction(fn_objective *o, const double *x, double f, const dou
                            fdw, fdw + n, fdw + 2 * n) != 0:
             return FN_USER_ERROR
         if opt.band == BAND_AUTO and out.auto_state != AUTO_DENSE:
+            # out.band: -1 before the first Hessian, the band the probe doubted on a retake
             i = _bandwidth(n, h)
-            if reinspect and i <= out.kd_seen:
+            if reinspect and i <= out.band:
                 out.auto_state = AUTO_DENSE
             else:
-                if i > out.kd_seen:
-                    out.kd_seen = i
-                if 4 * out.kd_seen + 2 < n:
-                    out.band = out.kd_seen          # from the next Hessian on
-                    out.auto_state = AUTO_BANDED
-                else:
-                    out.auto_state = AUTO_DENSE
+                if i > out.band:
+                    out.band = i
+                out.auto_state = AUTO_BANDED if 4 * out.band + 2 < n else AUTO_DENSE
+            if out.auto_state == AUTO_DENSE:
+                out.band = -1                       # from the next Hessian on
     else:
         if fd_hessian_values(o, x, f, h, opt.fd_rel_step, fdw) != 0:
             return FN_USER_ERROR
     if not all_finite(h, <Py_ssize_t>n * n):
         return FN_NONFINITE
-    # h + tau I = L L^T              (h changed in place; its upper triangle keeps H, fdw[:n]
-    # its diagonal)
-    if modified_chol(b'U', n, h, opt.chol_beta, fdw, &tau) != 0:
+    # (h's upper triangle keeps H, fdw[:n] its diagonal)
+    return _modified_step(n, h, fdw, g, p, opt, out)
+
+
+cdef int _modified_step(int n, double *a, double *diag, const double *g, double *p,
+                        const solve_opts *opt, solve_out *out) noexcept nogil:
+    """p = -(A + tau I)^{-1} g: A + tau I = L L^T by the modified Cholesky, in place in a (its
+    upper triangle keeps A, diag its diagonal); out.tau = tau."""
+    cdef int i
+    cdef double tau
+    if modified_chol(b'U', n, a, opt.chol_beta, diag, &tau) != 0:
         return FN_NONFINITE
     out.tau = tau
-    # p = -(H + tau I)^{-1} g
     for i in range(n):
         p[i] = -g[i]
-    chol_solve(b'U', n, h, p, 1)
+    chol_solve(b'U', n, a, p, 1)
     return 0
 
 
 cdef int _sr1_direction(int n, const double *b, double *fac, const double *g, double *p,
                         double *diag, const solve_opts *opt, solve_out *out) noexcept nogil:
     """p = -(B + tau I)^{-1} g, factoring a copy of B (B itself is kept for updates)."""
-    cdef int i
-    cdef double tau
     memcpy(fac, b, <Py_ssize_t>n * n * sizeof(double))
-    if modified_chol(b'U', n, fac, opt.chol_beta, diag, &tau) != 0:
-        return FN_NONFINITE
-    out.tau = tau
-    for i in range(n):
-        p[i] = -g[i]
-    chol_solve(b'U', n, fac, p, 1)
-    return 0
+    return _modified_step(n, fac, diag, g, p, opt, out)
 
 
 cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
@@ -408,7 +406,6 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     out.band = opt.band if opt.band >= 0 else -1
     out.hess_band = -1
     out.auto_state = AUTO_FIRST
-    out.kd_seen = 0
     out.rng = 0x9E3779B97F4A7C15ULL
     if method == METHOD_BFGS or method == METHOD_SR1:
         _identity(n, mat, 1.0)
