@@ -309,7 +309,8 @@ cimport numpy as cnp
 from libc.math cimport isfinite
 from fastnewton._objective cimport Objective, vec_data, fast_point
 from fastnewton._objective import make_objective
-from fastnewton._validate import check_finite_grad, fd_method, rel_step_value
+from fastnewton._validate import (check_finite_grad, check_finite_value, fd_method,
+                                  rel_step_value)
 from fastnewton._linalg cimport all_finite
 
 cnp.import_array()
@@ -377,7 +378,7 @@ def gradient(fun, x, args=(), method="central", rel_step=None):
             fd_gradient(&obj.c, px, f0, pg, m, r, pw)
     obj.check()
     if not isfinite(f0):
-        raise ValueError(f"f(x) is not finite ({f0}): cannot start from this point")
+        check_finite_value(f0, "f(x)")
     return g
 
 
@@ -447,7 +448,7 @@ def hessian(fun, x, args=(), jac=None, method="central", rel_step=None):
             ok = _hessian_checked(&obj.c, px, ph, m, r, pw, &f0)
         obj.check()
         if not isfinite(f0):
-            raise ValueError(f"f(x) is not finite ({f0}): cannot start from this point")
+            check_finite_value(f0, "f(x)")
         if not ok:
             check_finite_grad(work[3 * n:], "the gradient at x")
         return h
@@ -462,7 +463,7 @@ def hessian(fun, x, args=(), jac=None, method="central", rel_step=None):
             fd_hessian_values(&obj.c, px, f0, ph, r, pw)
     obj.check()
     if not isfinite(f0):
-        raise ValueError(f"f(x) is not finite ({f0}): cannot start from this point")
+        check_finite_value(f0, "f(x)")
     return h
 
 

@@ -303,7 +303,6 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
 # Python entry points: the public line_search (re-exported by fastnewton/_wolfe.py), written
 # here so that its checks and set-up cost a few C calls rather than Python ones.
 
-import math
 import warnings
 
 import numpy as np
@@ -311,7 +310,7 @@ cimport numpy as cnp
 from scipy import LowLevelCallable
 from fastnewton._objective cimport Objective, vec_data, fast_point, native_vector
 from fastnewton._objective import make_objective
-from fastnewton._validate import check_finite_grad
+from fastnewton._validate import check_finite_grad, check_finite_value
 
 try:  # SciPy's own class, so filters users already have for SciPy's search apply
     from scipy.optimize._linesearch import LineSearchWarning
@@ -449,7 +448,6 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
             gfk = np.array(gfk, dtype=np.float64)
         if gfk.shape != (n,):
             raise ValueError(f"gfk must have shape ({n},), got {gfk.shape}")
-        gfk = np.ascontiguousarray(gfk)
         if old_fval is None:
             if obj.release_gil:
                 with nogil:
@@ -464,7 +462,7 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     obj.c.njev = 0
     f0 = float(old_fval)
     if not isfinite(f0):
-        raise ValueError(f"f(xk) is not finite ({f0}): cannot start from this point")
+        check_finite_value(f0, "f(xk)")
     if not all_finite(pg, n):
         check_finite_grad(gfk, "the gradient at xk")
 

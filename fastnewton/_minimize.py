@@ -226,8 +226,9 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         the start, the caller vouching that H_ij = 0 for |i - j| > k, unchecked, and no
         n x n matrix is allocated. A banded Hessian costs 2(2k + 1) gradients instead of 2n,
         and its factorization O(n k^2) instead of O(n^3). Bands need `jac` and no `hess`;
-        'auto' is then dense), ``disp`` (False). BFGS: the common options. L-BFGS: also ``memory`` (10). SR1: also
-        ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError.
+        'auto' is then dense), ``disp`` (False). BFGS: the common options. L-BFGS: also
+        ``memory`` (10). SR1: also ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a
+        TypeError.
 
     Returns
     -------
