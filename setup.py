@@ -1,6 +1,6 @@
 """Build the compiled kernels of fastnewton.
 
-Every ``fastnewton/_*.pyx`` becomes one extension module. BLAS/LAPACK come through
+Every ``src/fastnewton/_*.pyx`` becomes one extension module. BLAS/LAPACK come through
 ``scipy.linalg.cython_blas`` / ``cython_lapack`` (function pointers resolved at import), so
 nothing links a system BLAS and the wheel depends on numpy and scipy only.
 
@@ -33,7 +33,7 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
     )
-    for path in sorted(glob(os.path.join(HERE, "fastnewton", "_*.pyx")))
+    for path in sorted(glob(os.path.join(HERE, "src", "fastnewton", "_*.pyx")))
 ]
 
 

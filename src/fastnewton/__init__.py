@@ -14,7 +14,7 @@ def get_include():
     here = os.path.dirname(os.path.abspath(__file__))
     if os.path.exists(os.path.join(here, "fastnewton.h")):
         return here
-    return os.path.join(os.path.dirname(here), "csrc")      # a source checkout
+    return os.path.join(os.path.dirname(os.path.dirname(here)), "csrc")   # a source checkout
 
 
 __all__ = ["get_include", "gradient", "hessian", "line_search", "linalg", "minimize", "scipy_method"]
