@@ -19,6 +19,9 @@ ctypedef struct ls_result:
     double f               # f at x + alpha p
     double slope           # grad f(x + alpha p) . p (NaN when not computed)
     int grad_valid         # 1 when g_out holds the gradient at x + alpha p
+    double next_alpha      # FN_LINESEARCH_FAILED after all maxiter bracketing trials without a
+                           # bracket (the last may be at amax): the step it would try next
+                           # (2 alpha, capped at amax), unevaluated; else 0
 
 cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double f0,
                       double dphi0, double alpha0, const ls_params *prm, double *x_out,

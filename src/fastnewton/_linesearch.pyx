@@ -265,6 +265,7 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
     res.f = f0
     res.slope = dphi0
     res.grad_valid = 0
+    res.next_alpha = 0.0
     if not (dphi0 < 0.0):
         return _finish(&s, FN_NOT_DESCENT, 0.0, 0.0, 0.0, res)
     if a > amax:
@@ -296,6 +297,8 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
             break                       # cannot extend beyond amax
         a_prev, f_prev, d_prev = a, f, d
         a = 2.0 * a if 2.0 * a < amax else amax
+    if i == prm.maxiter - 1 and a > 0.0:
+        res.next_alpha = a              # all trials used (a: doubled, or amax after the break)
     return _finish(&s, FN_LINESEARCH_FAILED, 0.0, 0.0, 0.0, res)
 
 
@@ -371,22 +374,30 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     Returns
     -------
     alpha : float or None
-        The step, satisfying the strong Wolfe conditions; None when the search failed (a
-        ``LineSearchWarning`` is issued, as SciPy does). Unlike SciPy, which after
-        `maxiter` bracketing steps returns the last trial step without checking it, this
-        function never returns a step that fails the conditions.
+        The step, satisfying the strong Wolfe conditions; or, as SciPy's does, after
+        `maxiter` bracketing trials that all lowered f with phi' < 0 and none satisfied the
+        conditions (f unbounded below along pk, say), the next trial step (twice the last,
+        capped at `amax`) **unchecked**, with two "did not converge" ``LineSearchWarning``s;
+        None when the search failed otherwise (zoom exhausted, `amax` reached with trials
+        left, pk not a descent direction, `old_old_fval` equal to `old_fval`), with a
+        ``LineSearchWarning`` whose text starts as SciPy's does.
     fc : int
         Number of function evaluations made.
     gc : int
         Number of gradient evaluations made (an objective that computes f and g together
-        counts one of each per trial step).
+        counts one of each per trial step). The gradient at `xk`, when computed here, is not
+        counted, as in SciPy. On success and on the unchecked-step return the counts equal
+        SciPy's for a separate `myfprime`; after a failed zoom they differ (SciPy's zoom
+        makes up to 11 trials whatever `maxiter` is, this one `maxiter`, plus possibly one
+        gradient at the best point seen), and for a non-descent pk this function evaluates
+        nothing.
     new_fval : float or None
-        f at ``xk + alpha pk``.
+        f at ``xk + alpha pk`` (f(xk) when `old_old_fval` equals `old_fval`, as in SciPy).
     old_fval : float
         f at `xk`.
     new_slope : ndarray or None
         The gradient at ``xk + alpha pk`` -- what SciPy's function returns in this place,
-        despite the name.
+        despite the name; None unless the conditions hold there.
 
     Raises
     ------
@@ -472,20 +483,45 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
         alpha0 = min(1.0, 1.01 * 2.0 * (f0 - float(old_old_fval)) / dphi0)
         if alpha0 < 0.0 or not isfinite(alpha0):
             alpha0 = 1.0
-    if alpha0 == 0.0:
+    if alpha0 == 0.0:               # old_old_fval == old_fval: SciPy's two warnings
         warnings.warn("Rounding errors prevent the line search from converging",
                       LineSearchWarning, stacklevel=1)
-        return None, fc0, 0, None, f0, None
+        warnings.warn(_NOT_CONVERGED, LineSearchWarning, stacklevel=1)
+        return None, fc0, 0, f0, f0, None
 
-    status, alpha, fnew, _slope, _xnew, gnew = _run(obj, xk, pk, f0, dphi0, alpha0, c1v,
-                                                    c2v, amax_v, maxit, extra_condition)
-    fc, gc = fc0 + obj.c.nfev, obj.c.njev
-    if status != 0:
-        why = ("pk is not a descent direction (gfk . pk >= 0)" if status == FN_NOT_DESCENT
-               else "The line search algorithm did not converge")
-        warnings.warn(why, LineSearchWarning, stacklevel=1)
-        return None, fc, gc, None, f0, None
-    return alpha, fc, gc, fnew, f0, gnew
+    status, alpha, fnew, _slope, _xnew, gnew, anext = _run(obj, xk, pk, f0, dphi0, alpha0,
+                                                           c1v, c2v, amax_v, maxit,
+                                                           extra_condition)
+    if status == 0:
+        return alpha, fc0 + obj.c.nfev, obj.c.njev, fnew, f0, gnew
+    if anext > 0.0:
+        # every bracketing trial used, none bracketing: SciPy evaluates the next trial step
+        # and returns it unchecked, with its f and no gradient, warning twice
+        xn = xk + anext * pk
+        fnew = _f_at(obj, xn)
+        warnings.warn(_NOT_CONVERGED, LineSearchWarning, stacklevel=1)
+        warnings.warn(_NOT_CONVERGED, LineSearchWarning, stacklevel=1)
+        return anext, fc0 + obj.c.nfev, obj.c.njev, fnew, f0, None
+    warnings.warn(_NOT_CONVERGED + (" (pk is not a descent direction: gfk . pk >= 0)"
+                                    if status == FN_NOT_DESCENT else ""),
+                  LineSearchWarning, stacklevel=1)
+    return None, fc0 + obj.c.nfev, obj.c.njev, None, f0, None
+
+
+_NOT_CONVERGED = "The line search algorithm did not converge"      # SciPy's text
+
+
+def _f_at(Objective obj, x):
+    """f(x) through the objective (counted), its exception re-raised."""
+    cdef double *px = vec_data(x, obj.c.n)
+    cdef double fx
+    if obj.release_gil:
+        with nogil:
+            fx = obj_f(&obj.c, px)
+    else:
+        fx = obj_f(&obj.c, px)
+    obj.check()
+    return fx
 
 
 cdef class _Extra:
@@ -546,4 +582,5 @@ def _run(Objective obj, x, p, double f0, double dphi0, double alpha0, double c1,
     else:   # a small Python objective: keeping the GIL saves a hand-over per evaluation
         status = wolfe_search(&obj.c, px, pp, f0, dphi0, alpha0, &prm, pxt, pgt, &res)
     obj.check()
-    return (status, res.alpha, res.f, res.slope, xt, gt if res.grad_valid else None)
+    return (status, res.alpha, res.f, res.slope, xt, gt if res.grad_valid else None,
+            res.next_alpha)

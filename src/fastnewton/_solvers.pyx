@@ -37,16 +37,19 @@ The line search runs with f_noise = 10 ulps of |f|: a step that fails Armijo onl
 rounding is taken if the curvature condition holds (see _linesearch), so a solve is not
 stopped by f having converged to its last digits before the gradient reaches gtol.
 
-Stopping: max|g| <= gtol (status 0); maxiter iterations (1); the line search fails along the
-method's direction and along steepest descent (2); a non-finite Hessian (3); the iteration
-hook asks to stop (4); a step that changes x by at most xtol relative (5). Every stop leaves
+Stopping: ||g|| <= gtol (status 0; the max norm unless opt.gnorm_ord says otherwise);
+maxiter iterations, or an iteration that leaves more than maxfun values computed (1); the line
+search fails along the method's direction and along steepest descent (2); a non-finite Hessian
+(3); the iteration hook asks to stop (4); a step that changes x by at most xtol relative, or
+(SciPy's tests) whose length is at most xrtol (xrtol + ||x||), or that lowers f by at most
+ftol max(|f|, |f_new|, 1) (5). Every stop leaves
 the best point found in x (the iterates decrease f monotonically) with its f and g.
 
 Memory: the caller allocates once x, g (n), mat (mat_size: n*n; (4kd+3) n for a given band;
 2*m*n + 2m for L-BFGS) and work (work_size); nothing is allocated inside the loop. Matrices are C-ordered; LAPACK's and
 BLAS's 'U' is their lower triangle, the one every update keeps.
 """
-from libc.math cimport fabs, fmax, sqrt, isfinite, NAN
+from libc.math cimport fabs, fmax, sqrt, isfinite, pow, NAN, INFINITY
 from libc.float cimport DBL_EPSILON
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dsymv, dsyr2
@@ -73,6 +76,24 @@ cdef inline double _amax(int n, const double *v) noexcept nogil:
         if fabs(v[i]) > m:
             m = fabs(v[i])
     return m
+
+
+cdef double _gnorm(int n, const double *g, double ord) noexcept nogil:
+    """The norm gtol is compared with (SciPy's vecnorm): max|g_i| for ord = inf, min|g_i| for
+    -inf, else (sum |g_i|^ord)^(1/ord)."""
+    cdef int i
+    cdef double s
+    if ord == INFINITY:
+        return _amax(n, g)
+    if ord == -INFINITY:
+        s = INFINITY
+        for i in range(n):
+            s = fabs(g[i]) if fabs(g[i]) < s else s
+        return s
+    s = 0.0
+    for i in range(n):
+        s += pow(fabs(g[i]), ord)
+    return pow(s, 1.0 / ord)
 
 
 cdef inline double _dot(int n, const double *a, const double *b) noexcept nogil:
@@ -409,11 +430,14 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     out.rng = 0x9E3779B97F4A7C15ULL
     if method == METHOD_BFGS or method == METHOD_SR1:
         _identity(n, mat, 1.0)
+    if method == METHOD_BFGS and opt.h0 != NULL:
+        memcpy(mat, opt.h0, nn * nn * sizeof(double))     # the caller's model: not rescaled
+        fresh = False
     while True:
-        if _amax(n, g) <= opt.gtol:
+        if _gnorm(n, g, opt.gnorm_ord) <= opt.gtol:
             status = FN_CONVERGED
             break
-        if out.nit >= opt.maxiter:
+        if out.nit >= opt.maxiter or (out.nit > 0 and o.nfev > opt.maxfun):
             status = FN_MAXITER
             break
         # ---- the direction
@@ -513,7 +537,10 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
         # ---- accept: x <- x + alpha p (or the best point a failed search found)
         out.nit += 1
         slen = res.alpha * sqrt(_dot(n, p, p))
-        vanished = _step_vanished(n, x, xt, opt.xtol)
+        vanished = (_step_vanished(n, x, xt, opt.xtol)
+                    or (opt.xrtol > 0.0
+                        and slen <= opt.xrtol * (opt.xrtol + sqrt(_dot(n, xt, xt))))
+                    or f - res.f <= opt.ftol * fmax(fmax(fabs(f), fabs(res.f)), 1.0))
         memcpy(x, xt, nn * sizeof(double))
         memcpy(g, gt, nn * sizeof(double))
         f = res.f
@@ -523,7 +550,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 status = FN_CALLBACK_STOP if ret > 0 else FN_USER_ERROR
                 break
         if vanished:
-            status = FN_CONVERGED if _amax(n, g) <= opt.gtol else FN_CONVERGED_STEP
+            status = FN_CONVERGED if _gnorm(n, g, opt.gnorm_ord) <= opt.gtol else FN_CONVERGED_STEP
             break
     out.f = f
     out.status = status
@@ -592,10 +619,20 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess, ho
                     list keep) except -1:
     cdef _PyHessian ph
     cdef _PyHook pk
+    cdef const double[:, ::1] h0v
     opt.method = method
     opt.maxiter = o["maxiter"]
     opt.gtol = o["gtol"]
+    opt.gnorm_ord = o["norm"]
     opt.xtol = o["xtol"]
+    opt.xrtol = o["xrtol"]
+    opt.ftol = o["ftol"]
+    opt.maxfun = o["maxfun"]
+    opt.h0 = NULL
+    if o.get("hess_inv0") is not None:
+        h0v = o["hess_inv0"]        # C-contiguous float64 (n, n), checked by _minimize
+        keep.append(o["hess_inv0"])
+        opt.h0 = &h0v[0, 0]
     opt.fd_method = o.get("fd_code", 1)
     opt.fd_rel_step = o.get("rel_step", 0.0)
     opt.chol_beta = o.get("chol_beta", 1e-3)
