@@ -1,9 +1,13 @@
 """Public ``minimize``: SciPy's calling convention over the compiled iteration loops."""
 import inspect
 import math
+import sys
 
 import numpy as np
-from scipy.optimize import LbfgsInvHessProduct, OptimizeResult
+from scipy import LowLevelCallable
+from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
+from scipy.sparse import issparse
+from scipy.sparse.linalg import LinearOperator
 
 from . import _fdiff, _solvers
 from ._objective import make_objective
@@ -13,42 +17,58 @@ from ._wolfe import check_wolfe_params
 __all__ = ["minimize", "scipy_method"]
 
 MESSAGES = {
-    0: "Optimization terminated successfully: the gradient's infinity norm is below gtol.",
+    0: "Optimization terminated successfully: the gradient's norm is below gtol.",
     1: "Maximum number of iterations has been exceeded.",
     2: "The line search could not find a step satisfying the strong Wolfe conditions "
        "(along the Newton/quasi-Newton direction or steepest descent); x is the best point "
        "found.",
     3: "A non-finite value was met (in the Hessian); x is the best point found.",
-    4: "Stopped by the callback.",
-    5: "Optimization terminated: the last step changed x by no more than xtol.",
+    4: "`callback` raised `StopIteration`.",
+    5: "Optimization terminated successfully: the last step changed x (xtol, xrtol) or f "
+       "(ftol) by no more than the tolerance.",
 }
+# status 1 when the evaluation budget, not maxiter, ended the solve (SciPy's text)
+MAXFUN_MESSAGE = "Maximum number of function evaluations has been exceeded."
 
-# Options every method takes, with their defaults (None: decided per problem).
+# Options every method takes, with their defaults (None: decided per problem, or off).
 _COMMON = {
-    "gtol": 1e-5,          # stop when max|g_i| <= gtol
+    "gtol": 1e-5,          # stop when the gradient's norm (below) is <= gtol
+    "norm": math.inf,      # order of that norm (SciPy's BFGS): inf max|g_i|, -inf min|g_i|
     "maxiter": None,       # default 200 * n
+    "maxfun": None,        # stop (status 1) after an iteration that takes nfev above maxfun
     "xtol": 0.0,           # stop (status 5) when a step moves each x_i by <= xtol*max(1,|x_i|)
+    "xrtol": 0.0,          # stop (status 5) when ||step||_2 <= xrtol (xrtol + ||x||_2)
+    "ftol": None,          # stop (status 5) when (f - f_new) <= ftol max(|f|, |f_new|, 1)
     "c1": 1e-4,            # Armijo parameter of the strong-Wolfe line search
     "c2": 0.9,             # curvature parameter
     "ls_maxiter": 20,      # trial steps allowed in each line-search phase
     "amax": None,          # largest step length (None: unbounded)
+    "eps": None,           # with jac None: forward differences with this absolute step
+    "finite_diff_rel_step": None,  # relative step of a finite-difference gradient
+    "return_all": False,   # res.allvecs: x0 and every iterate
     "disp": False,         # print one line per iteration and a summary
 }
 _METHOD_OPTIONS = {
     "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3,
                    hess_bandwidth="auto"),
-    "bfgs": dict(_COMMON),
+    "bfgs": dict(_COMMON, hess_inv0=None),
     "lbfgs": dict(_COMMON, memory=10),
     "sr1": dict(_COMMON, chol_beta=1e-3, skip_r=1e-8),
 }
+# SciPy's names for some of the options above (L-BFGS-B's), per method
+_SCIPY_NAMES = {"lbfgs": {"maxcor": "memory", "maxls": "ls_maxiter", "iprint": "disp"}}
 # SciPy's spellings of the same methods
 _ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs"}
+_DEFAULT_METHOD = "newton"
 
 
 def _method_name(method):
-    """The canonical method name (case-insensitive, SciPy's spellings accepted)."""
+    """The canonical method name (case-insensitive, SciPy's spellings accepted; None: the
+    default)."""
+    if method is None:
+        return _DEFAULT_METHOD
     if not isinstance(method, str):
-        raise ValueError(f"method must be a string, got {type(method).__name__}")
+        raise ValueError(f"method must be a string or None, got {type(method).__name__}")
     meth = _ALIASES.get(method.lower(), method.lower())
     if meth not in _METHOD_OPTIONS:
         raise ValueError(f"unknown method {method!r}; fastnewton's methods are: "
@@ -56,40 +76,81 @@ def _method_name(method):
     return meth
 
 
+def _positive(o, name, shown, finite=True):
+    v = float(o[name])
+    if not (v > 0.0 and (math.isfinite(v) or not finite)):
+        raise ValueError(f"{shown.get(name, name)} must be a positive "
+                         f"{'finite ' if finite else ''}number, got {o[name]!r}")
+    return v
+
+
+def _nonnegative(o, name, shown):
+    v = float(o[name])
+    if not (v >= 0.0 and math.isfinite(v)):
+        raise ValueError(f"{shown.get(name, name)} must be a finite number >= 0, got {o[name]!r}")
+    return v
+
+
 def _options(method, options, tol, n):
+    """Every option checked and converted once, with its default filled in."""
     valid = _METHOD_OPTIONS[method]
+    aliases = _SCIPY_NAMES.get(method, {})
     options = dict(options or {})
-    unknown = sorted(set(options) - set(valid))
+    unknown = sorted(set(options) - set(valid) - set(aliases))
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(map(repr, unknown))} for method "
-                        f"{method!r}; valid options are: {', '.join(sorted(valid))}")
-    if tol is not None:
+                        f"{method!r}; valid options are: "
+                        f"{', '.join(sorted(list(valid) + list(aliases)))}")
+    shown = {}                              # our name -> the name the caller used
+    for theirs, ours in aliases.items():
+        if theirs in options:
+            if ours in options:
+                raise ValueError(f"options {theirs!r} and {ours!r} are the same option: "
+                                 f"give one")
+            v = options.pop(theirs)
+            options[ours] = (int(v) >= 0) if theirs == "iprint" else v
+            shown[ours] = theirs
+    if tol is not None:                     # SciPy's meaning: gtol, and for L-BFGS-B ftol
         options.setdefault("gtol", tol)
+        if method == "lbfgs":
+            options.setdefault("ftol", tol)
     o = dict(valid, **options)
-    o["gtol"] = float(o["gtol"])
-    if not o["gtol"] >= 0.0:
-        raise ValueError(f"gtol must be >= 0, got {o['gtol']}")
+    o["gtol"] = _nonnegative(o, "gtol", shown)
+    o["norm"] = float(o["norm"])
+    if o["norm"] != o["norm"] or o["norm"] == 0.0:
+        raise ValueError(f"norm must be a nonzero number or +-inf, got {o['norm']!r}")
     o["maxiter"] = 200 * n if o["maxiter"] is None else int(o["maxiter"])
     if o["maxiter"] < 0:
         raise ValueError(f"maxiter must be >= 0, got {o['maxiter']}")
-    o["xtol"] = float(o["xtol"])
-    if not o["xtol"] >= 0.0:
-        raise ValueError(f"xtol must be >= 0, got {o['xtol']}")
+    o["maxfun"] = sys.maxsize if o["maxfun"] is None else int(o["maxfun"])
+    if o["maxfun"] < 0:
+        raise ValueError(f"maxfun must be >= 0, got {o['maxfun']}")
+    o["xtol"] = _nonnegative(o, "xtol", shown)
+    o["xrtol"] = _nonnegative(o, "xrtol", shown)
+    o["ftol"] = -math.inf if o["ftol"] is None else _nonnegative(o, "ftol", shown)
     o["c1"], o["c2"] = check_wolfe_params(o["c1"], o["c2"])
     o["ls_maxiter"] = int(o["ls_maxiter"])
     if o["ls_maxiter"] < 1:
-        raise ValueError(f"ls_maxiter must be >= 1, got {o['ls_maxiter']}")
-    o["amax"] = math.inf if o["amax"] is None else float(o["amax"])
-    if not o["amax"] > 0.0:
-        raise ValueError(f"amax must be positive, got {o['amax']}")
+        raise ValueError(f"{shown.get('ls_maxiter', 'ls_maxiter')} must be >= 1, "
+                         f"got {o['ls_maxiter']}")
+    o["amax"] = math.inf if o["amax"] is None else _positive(o, "amax", shown, finite=False)
+    if o["eps"] is not None:
+        e = np.asarray(o["eps"], dtype=np.float64)
+        if e.ndim > 1 or e.size not in (1, n) or not np.all((e > 0) & np.isfinite(e)):
+            raise ValueError(f"eps must be a positive finite number or n of them, "
+                             f"got {o['eps']!r}")
+        o["eps"] = np.broadcast_to(e.reshape(-1), (n,)).copy()
+    if o["finite_diff_rel_step"] is not None:
+        o["finite_diff_rel_step"] = _positive(o, "finite_diff_rel_step", shown)
+    o["return_all"] = bool(o["return_all"])
+    o["disp"] = bool(o["disp"])
+    if o.get("hess_inv0") is not None:
+        o["hess_inv0"] = _spd(o["hess_inv0"], n, "options['hess_inv0']")
     if "fd" in o:
         o["fd"] = fd_method(o["fd"], "options['fd']")
         o["fd_code"] = 0 if o["fd"] == "forward" else 1
     if "rel_step" in o:
-        r = o["rel_step"]
-        o["rel_step"] = 0.0 if r is None else float(r)
-        if r is not None and not (o["rel_step"] > 0.0 and math.isfinite(o["rel_step"])):
-            raise ValueError(f"rel_step must be a positive finite number, got {r!r}")
+        o["rel_step"] = 0.0 if o["rel_step"] is None else _positive(o, "rel_step", shown)
     if "hess_bandwidth" in o:
         kd = o["hess_bandwidth"]
         if kd is None:
@@ -106,16 +167,64 @@ def _options(method, options, tol, n):
     if "memory" in o:
         o["memory"] = int(o["memory"])
         if o["memory"] < 1:
-            raise ValueError(f"memory must be >= 1, got {o['memory']}")
+            raise ValueError(f"{shown.get('memory', 'memory')} must be >= 1, got {o['memory']}")
     if "skip_r" in o:
         o["skip_r"] = float(o["skip_r"])
         if not (0.0 <= o["skip_r"] < 1.0):
             raise ValueError(f"skip_r must be in [0, 1), got {o['skip_r']}")
     if "chol_beta" in o:
-        o["chol_beta"] = float(o["chol_beta"])
-        if not (o["chol_beta"] > 0.0 and math.isfinite(o["chol_beta"])):
-            raise ValueError(f"chol_beta must be a positive finite number, got {o['chol_beta']}")
+        o["chol_beta"] = _positive(o, "chol_beta", shown)
     return o
+
+
+def _spd(h, n, name):
+    """A C-contiguous float64 copy of h, which must be an (n, n) finite symmetric positive
+    definite matrix (symmetric to rounding: |H - H^T| <= 1e-12 max|H|; used as 0.5 (H + H^T))."""
+    try:
+        a = np.array(h.toarray() if hasattr(h, "toarray") else h, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be an ({n}, {n}) array of real numbers: {e}") from None
+    if a.shape != (n, n):
+        raise ValueError(f"{name} must have shape ({n}, {n}), got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite")
+    if np.max(np.abs(a - a.T)) > 1e-12 * np.max(np.abs(a)):
+        raise ValueError(f"{name} must be symmetric")
+    a = np.ascontiguousarray(0.5 * (a + a.T))
+    try:
+        np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name} must be positive definite") from None
+    return a
+
+
+def _check_unconstrained(method, bounds, constraints):
+    """ValueError for real bounds (any finite one) or constraints: every method here is
+    unconstrained. None, all-infinite bounds (SciPy's L-BFGS-B accepts (-inf, inf)) and an
+    empty constraints sequence pass."""
+    if bounds is not None:
+        if isinstance(bounds, Bounds):
+            lo, hi = bounds.lb, bounds.ub
+        else:
+            try:
+                pairs = [tuple(b) for b in bounds]
+                if any(len(b) != 2 for b in pairs):
+                    raise ValueError("not a pair")
+                lo = [-math.inf if a is None else a for a, _ in pairs]
+                hi = [math.inf if b is None else b for _, b in pairs]
+            except (TypeError, ValueError):
+                raise ValueError("bounds must be None, a scipy.optimize.Bounds or a sequence "
+                                 f"of (min, max) pairs, got {bounds!r}") from None
+        try:
+            lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds must hold numbers or None, got {bounds!r}") from None
+        if not (np.all(lo == -math.inf) and np.all(hi == math.inf)):
+            raise ValueError(f"method {method!r} is unconstrained: bounds must be None or "
+                             f"all infinite")
+    if constraints is not None and not (isinstance(constraints, (list, tuple))
+                                        and len(constraints) == 0):
+        raise ValueError(f"method {method!r} is unconstrained: constraints are not supported")
 
 
 class LbfgsInverseHessian(LbfgsInvHessProduct):
@@ -141,21 +250,111 @@ def _band_to_sparse(band):
     return diags(lower[:0:-1] + lower, list(range(-(w - 1), w)), shape=(n, n), format="csr")
 
 
-def _jac_mode(jac):
-    """(jac for make_objective, FD method for a finite-difference gradient)."""
+def _complex_step_gradient(fun, args, n, rel_step, count):
+    """jac='cs': g_i = Im f(x + i h_i e_i) / h_i, h_i = r max(1, |x_i|) (r = 1e-20 unless
+    finite_diff_rel_step says otherwise): no subtraction, so no cancellation; n values of f
+    per gradient, counted in count[0]."""
+    r = 1e-20 if rel_step is None else rel_step
+
+    def grad(x, *a):
+        h = r * np.maximum(1.0, np.abs(x))
+        z = x.astype(np.complex128)
+        g = np.empty(n)
+        for i in range(n):
+            z[i] = complex(x[i], h[i])
+            v = fun(z, *a)
+            count[0] += 1
+            if not np.iscomplexobj(v):
+                raise ValueError("jac='cs' needs a fun that accepts complex x and returns its "
+                                 f"complex value; it returned {type(v).__name__}")
+            g[i] = float(np.imag(np.asarray(v)).reshape(())) / h[i]
+            z[i] = x[i]
+        return g
+
+    return grad
+
+
+def _absolute_step_gradient(fun, eps, count):
+    """options['eps'] with jac None (SciPy's meaning): forward differences with the absolute
+    step eps_i, (f(x + eps_i e_i) - f(x)) / dx_i with dx_i = (x_i + eps_i) - x_i; f(x) is taken
+    from the last call of the returned fun at the same x (the solvers ask for f, then g), else
+    computed. Values of f made here are counted in count[0]."""
+    last = [None, 0.0]
+
+    def f(x, *a):
+        v = fun(x, *a)
+        last[0], last[1] = x.copy(), v
+        return v
+
+    def grad(x, *a):
+        if last[0] is not None and np.array_equal(last[0], x):
+            f0 = float(last[1])
+        else:
+            f0 = float(fun(x, *a))
+            count[0] += 1
+        g = np.empty(x.shape[0])
+        for i in range(x.shape[0]):
+            xi = x.copy()
+            xi[i] += eps[i]
+            g[i] = (float(fun(xi, *a)) - f0) / (xi[i] - x[i])
+            count[0] += 1
+        return g
+
+    return f, grad
+
+
+def _gradient(fun, jac, args, opts, n):
+    """(fun, jac for make_objective, FD scheme of a kernel-made gradient, [f values made by a
+    Python-side gradient])."""
+    count = [0]
+    if isinstance(jac, str) and jac == "cs" or (jac is None or jac is False) \
+            and opts["eps"] is not None:
+        if isinstance(fun, LowLevelCallable):
+            raise ValueError("jac='cs' and options['eps'] need a Python fun: a "
+                             "LowLevelCallable cannot take complex x or be wrapped")
+        if jac == "cs":
+            return fun, _complex_step_gradient(fun, args, n, opts["finite_diff_rel_step"],
+                                               count), "central", count
+        f, g = _absolute_step_gradient(fun, opts["eps"], count)
+        return f, g, "forward", count
     if jac is None or jac is False:
-        return None, "central"
+        return fun, None, "central", count
     if isinstance(jac, str):
-        return None, fd_method(jac, "jac")
+        return fun, None, fd_method(jac, "jac"), count
     if jac is True or callable(jac):
-        return jac, "central"
-    raise ValueError(f"jac must be a callable, True, None, '2-point' or '3-point', got {jac!r}")
+        return fun, jac, "central", count
+    raise ValueError(f"jac must be a callable, True, None, '2-point', '3-point' or 'cs', "
+                     f"got {jac!r}")
 
 
-def _make_hook(callback, disp):
-    """The per-iteration hook: disp printing, then the user's callback (SciPy's two forms:
-    callback(intermediate_result) when that is its only parameter's name, else callback(xk))."""
-    if callback is None and not disp:
+def _dense_hessian(hess, hessp, n):
+    """hess(x, *args) as a dense ndarray: a scipy.sparse matrix, np.matrix or LinearOperator
+    that `hess` returns is densified; without `hess`, the n products hessp(x, e_i, *args) give
+    the columns."""
+    if hess is not None:
+        def dense(x, *a):
+            h = hess(x, *a)
+            if type(h) is np.ndarray:
+                return h
+            if issparse(h):
+                return h.toarray()
+            if isinstance(h, LinearOperator):
+                return h.matmat(np.eye(n))
+            return np.asarray(h)
+        return dense
+
+    def from_products(x, *a):
+        return np.column_stack([np.asarray(hessp(x, e, *a), dtype=np.float64).reshape(n)
+                                for e in np.eye(n)])
+    return from_products
+
+
+def _make_hook(callback, disp, allvecs):
+    """The per-iteration hook: disp printing, `allvecs` recording, then the user's callback
+    (SciPy's two forms: callback(intermediate_result) when that is its only parameter's name,
+    else callback(xk)). As in SciPy, the callback's return value is ignored; raising
+    StopIteration ends the solve (status 4)."""
+    if callback is None and not disp and allvecs is None:
         return None
     new_style = False
     if callback is not None:
@@ -169,19 +368,25 @@ def _make_hook(callback, disp):
     def hook(nit, x, f, g):
         if disp:
             print(f"{nit:6d}  f = {f: .10e}  |g|_inf = {np.max(np.abs(g)):.3e}")
+        if allvecs is not None:
+            allvecs.append(x.copy())
         if callback is None:
-            return False
-        if new_style:
-            return callback(intermediate_result=OptimizeResult(x=x, fun=f, jac=g, nit=nit))
-        return callback(x)
+            pass
+        elif new_style:
+            callback(intermediate_result=OptimizeResult(x=x, fun=f, jac=g, nit=nit))
+        else:
+            callback(x)
+        return False
 
     return hook
 
 
-def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, callback=None,
-             options=None):
-    """Minimize a smooth function of n variables; SciPy's ``minimize`` calling convention.
+def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bounds=None,
+             constraints=(), tol=None, callback=None, options=None):
+    """Minimize a smooth function of n variables; a drop-in for SciPy's ``minimize``.
 
+    Same signature as ``scipy.optimize.minimize``; the arguments SciPy's BFGS, L-BFGS-B and
+    Newton-type methods take have SciPy's meaning here (with SciPy's option names, below).
     The iteration runs in a compiled loop without the GIL; the GIL is taken only to call
     Python functions (`fun`, `jac`, `hess`, `callback`). With a ``scipy.LowLevelCallable``
     objective and no Python `hess` or `callback`, the whole solve runs without the GIL.
@@ -195,40 +400,88 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     x0 : array_like, shape (n,)
         Starting point: real and finite. Converted to float64; never modified.
     args : tuple, optional
-        Extra arguments passed to `fun`, `jac` and `hess`.
-    method : str, optional
-        ``'newton'`` (default), ``'bfgs'``, ``'lbfgs'`` (also ``'l-bfgs-b'``: no bounds),
-        ``'sr1'``; case-insensitive.
+        Extra arguments passed to `fun`, `jac`, `hess` and `hessp`.
+    method : str or None, optional
+        ``'newton'`` (None: the default), ``'bfgs'``, ``'lbfgs'`` (also ``'l-bfgs-b'``),
+        ``'sr1'``; case-insensitive. SciPy's default is BFGS (L-BFGS-B with bounds); ours is
+        Newton because fastnewton exists to make the Newton iteration cheap: with exact or
+        finite-difference Hessians it converges quadratically and needs far fewer
+        iterations, and a Hessian costs 2n gradients at most (2(2k + 1) for a band of
+        half-width k, which 'auto' finds).
     jac : callable, bool, str or None, optional
         Gradient ``jac(x, *args) -> ndarray (n,)``, or True if `fun` returns ``(f, g)``.
-        None, '3-point': central differences of `fun`; '2-point': forward differences.
+        None, '3-point': central differences of `fun` (SciPy's None is forward differences
+        with the absolute step ``eps``; give option ``eps`` for exactly that);
+        '2-point': forward differences; 'cs': complex step, ``g_i = Im f(x + i h e_i) / h``
+        with ``h = 1e-20 max(1, |x_i|)`` (or ``finite_diff_rel_step`` instead of 1e-20), for
+        a Python `fun` that accepts complex x (n values of f per gradient, counted in
+        ``nfev``; a LowLevelCallable: ValueError).
     hess : callable or None, optional
-        ``hess(x, *args) -> ndarray (n, n)``. None: finite differences of the gradient
-        (scheme by option ``fd``), or of values when there is no gradient.
+        Newton only: ``hess(x, *args)`` returning an (n, n) ndarray, np.matrix,
+        scipy.sparse matrix or LinearOperator (densified). None: finite differences of the
+        gradient (scheme by option ``fd``), or of values when there is no gradient; also
+        '2-point' / '3-point'. The quasi-Newton methods learn the Hessian from steps: a
+        `hess` is a ValueError there (SciPy warns and ignores it).
+    hessp : callable or None, optional
+        Newton only, when `hess` is None: ``hessp(x, p, *args) -> H p``; the Hessian is built
+        from the n products with the unit vectors (n calls per Hessian), then factored as
+        any other. Other methods: ValueError.
+    bounds : None, sequence of (min, max) pairs, or scipy.optimize.Bounds, optional
+        Accepted only when every bound is infinite (or None), which SciPy's L-BFGS-B treats
+        as no bounds; a finite bound is a ValueError: the methods are unconstrained.
+    constraints : sequence, optional
+        Must be empty (or None): ValueError otherwise.
     tol : float, optional
-        Sets ``gtol`` unless the options give it.
+        SciPy's meaning: sets ``gtol`` unless the options give it, and for L-BFGS also
+        ``ftol``.
     callback : callable, optional
         Called after each iteration as ``callback(intermediate_result)`` (an
         ``OptimizeResult`` with x, fun, jac, nit) if its only parameter has that name, else
-        as ``callback(xk)``. Raising ``StopIteration`` (or returning True) ends the solve
-        with status 4.
+        as ``callback(xk)``. Its return value is ignored (as in SciPy); raising
+        ``StopIteration`` ends the solve with status 4 and SciPy's message.
     options : dict, optional
-        Newton: ``gtol`` (1e-5, infinity norm of the gradient), ``maxiter`` (200 n),
-        ``xtol`` (0: stop when a step no longer changes x), ``c1`` (1e-4), ``c2`` (0.9),
-        ``ls_maxiter`` (20), ``amax`` (None), ``fd`` ('central' or 'forward'), ``rel_step``
-        (None: optimal), ``chol_beta`` (1e-3: the modified Cholesky's smallest shift,
-        relative to the Hessian's diagonal), ``hess_bandwidth`` ('auto', the default: the first
-        finite-difference Hessian is dense, and when all its nonzeros lie within k of the
-        diagonal, with 4k + 2 < n, the later ones are banded, each checked against a central
-        difference of the gradient along a random step (two more gradients); a row that
-        disagrees has that Hessian retaken dense, and the solve goes on banded with the
-        wider band it shows, or dense for good; None: always dense; an int k: banded from
-        the start, the caller vouching that H_ij = 0 for |i - j| > k, unchecked, and no
-        n x n matrix is allocated. A banded Hessian costs 2(2k + 1) gradients instead of 2n,
-        and its factorization O(n k^2) instead of O(n^3). Bands need `jac` and no `hess`;
-        'auto' is then dense), ``disp`` (False). BFGS: the common options. L-BFGS: also
-        ``memory`` (10). SR1: also ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a
-        TypeError.
+        Every method: ``gtol`` (1e-5; stop when the gradient's norm is <= gtol), ``norm``
+        (inf: the order of that norm, SciPy's BFGS option; -inf is min|g_i|, a number p the
+        p-norm), ``maxiter`` (200 n), ``maxfun`` (None: no limit; otherwise, as in SciPy's
+        L-BFGS-B, the solve stops with status 1 after the first iteration that leaves
+        ``nfev`` above maxfun, so nfev may exceed it by one iteration's evaluations; nfev
+        counts every value of f, finite-difference ones included), ``xtol`` (0: stop, status
+        5, when a step changes each x_i by at most xtol max(1, |x_i|)), ``xrtol`` (0; SciPy's
+        BFGS: stop, status 5, when ``||alpha p||_2 <= xrtol (xrtol + ||x_new||_2)``),
+        ``ftol`` (None: off; SciPy's L-BFGS-B: stop, status 5, when
+        ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol``; SciPy's default 2.2e-9 is
+        not ours, so L-BFGS runs to gtol unless ftol or tol is given), ``c1`` (1e-4),
+        ``c2`` (0.9), ``ls_maxiter`` (20 trial steps per line-search phase), ``amax``
+        (None), ``eps`` (None; with `jac` None, SciPy's meaning: forward differences with
+        this absolute step, a number or n of them), ``finite_diff_rel_step`` (None: the
+        optimal step; the relative step h_i = r max(1, |x_i|) of a finite-difference
+        gradient, 'cs' included), ``return_all`` (False; True: ``res.allvecs``, the list of
+        x0 and every iterate), ``disp`` (False).
+
+        Newton: also ``fd`` ('central' or 'forward'), ``rel_step`` (None: optimal; the
+        Hessian's finite-difference step), ``chol_beta`` (1e-3: the modified Cholesky's
+        smallest shift, relative to the Hessian's diagonal), ``hess_bandwidth`` ('auto',
+        the default: the first finite-difference Hessian is dense, and when all its nonzeros
+        lie within k of the diagonal, with 4k + 2 < n, the later ones are banded, each
+        checked against a central difference of the gradient along a random step (two more
+        gradients); a row that disagrees has that Hessian retaken dense, and the solve goes
+        on banded with the wider band it shows, or dense for good; None: always dense; an
+        int k: banded from the start, the caller vouching that H_ij = 0 for |i - j| > k,
+        unchecked, and no n x n matrix is allocated. A banded Hessian costs 2(2k + 1)
+        gradients instead of 2n, and its factorization O(n k^2) instead of O(n^3). Bands
+        need `jac` and no `hess`; 'auto' is then dense). SciPy's Newton-CG ``xtol`` (mean
+        absolute step) and ``eps`` (its Hessian-vector step) have no exact counterpart:
+        here ``xtol`` is the relative test above and ``eps`` the gradient's step.
+
+        BFGS: also ``hess_inv0`` (None: the identity, rescaled by s^T y / y^T y before the
+        first update; an (n, n) symmetric positive definite matrix: the initial inverse
+        Hessian, used as given, with a first trial step of 1).
+
+        L-BFGS: also ``memory`` (10), with SciPy's L-BFGS-B names ``maxcor`` (= memory),
+        ``maxls`` (= ls_maxiter; per phase here), ``iprint`` (>= 0: disp).
+
+        SR1: also ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError
+        (SciPy warns).
 
     Returns
     -------
@@ -237,36 +490,44 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         ``success``, ``message``; Newton adds ``hess`` (the last Hessian evaluated, at the
         iterate before x; sparse CSR with an int ``hess_bandwidth``) and ``nhev``, BFGS
         ``hess_inv`` (dense), L-BFGS ``hess_inv`` (a ``LbfgsInvHessProduct`` from the gamma I
-        start the iteration used), SR1 ``hess`` (the approximation B). Status codes:
-        0 gradient tolerance, 1 maxiter, 2 line search failed, 3 non-finite value, 4 stopped
-        by callback, 5 step tolerance. Any stop returns the best point found.
+        start the iteration used), SR1 ``hess`` (the approximation B); ``allvecs`` with
+        ``return_all``. Status codes: 0 gradient tolerance, 1 maxiter or maxfun, 2 line
+        search failed, 3 non-finite value, 4 the callback raised StopIteration (SciPy
+        overwrites its methods' status with 99 then; ours keeps one table, shared with the
+        C header), 5 step or f tolerance (xtol, xrtol, ftol; success, where SciPy says 0).
+        Any stop returns the best point found.
 
     Raises
     ------
     ValueError
         For a bad x0 (not 1-D, empty, complex, non-finite), f(x0) or the gradient at x0 not
         finite, a gradient or Hessian of the wrong shape, an unknown method, an unsupported
-        LowLevelCallable, or an option out of range.
+        LowLevelCallable, finite bounds, constraints, or an option out of range.
     TypeError
         For an unknown option name.
     """
     x = as_point(x0, "x0")
     n = x.shape[0]
     meth = _method_name(method)
+    _check_unconstrained(meth, bounds, constraints)
     opts = _options(meth, options, tol, n)
-    jac_obj, grad_fd = _jac_mode(jac)
-    if hess is not None and meth != "newton":
-        raise ValueError(f"method {method!r} learns the Hessian from steps: hess must be None")
-    if hess is not None and not callable(hess):
-        if isinstance(hess, str):
-            opts["fd"] = fd_method(hess, "hess")
-            opts["fd_code"] = 0 if opts["fd"] == "forward" else 1
-            hess = None
-        else:
-            raise ValueError(f"hess must be a callable, None, '2-point' or '3-point', "
-                             f"got {hess!r}")
+    fun, jac_obj, grad_fd, extra_fev = _gradient(fun, jac, args, opts, n)
+    if (hess is not None or hessp is not None) and meth != "newton":
+        raise ValueError(f"method {method!r} learns the Hessian from steps: hess and hessp "
+                         f"must be None")
+    if isinstance(hess, str):
+        opts["fd"] = fd_method(hess, "hess")
+        opts["fd_code"] = 0 if opts["fd"] == "forward" else 1
+        hess = None
+    elif hess is not None and not callable(hess):
+        raise ValueError(f"hess must be a callable, None, '2-point' or '3-point', "
+                         f"got {hess!r}")
+    if hessp is not None and not callable(hessp):
+        raise ValueError(f"hessp must be a callable or None, got {hessp!r}")
+    if hess is not None or hessp is not None:
+        hess = _dense_hessian(hess, hessp, n)
     obj = make_objective(fun, n, args, jac_obj)
-    obj.set_fd(grad_fd, 0.0)
+    obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
     band_auto = opts.get("band") == _solvers.BAND_AUTO_CODE
     if hess is not None or not obj.has_grad:
         if band_auto:
@@ -280,11 +541,18 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
     check_finite_value(f, "f(x0)")
     check_finite_grad(g, "the gradient at x0")
 
-    hook = _make_hook(callback, opts["disp"])
+    allvecs = [x.copy()] if opts["return_all"] else None
+    hook = _make_hook(callback, opts["disp"], allvecs)
     out = _solvers._solve(meth, obj, x, g, f, opts, hess, hook)
     status, f = out["status"], out["f"]
-    res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=obj.nfev, njev=obj.njev,
-                         status=status, success=status in (0, 5), message=MESSAGES[status])
+    nfev = obj.nfev + extra_fev[0]
+    message = MESSAGES[status]
+    if status == 1 and out["nit"] < opts["maxiter"]:
+        message = MAXFUN_MESSAGE
+    res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=nfev, njev=obj.njev,
+                         status=status, success=status in (0, 5), message=message)
+    if allvecs is not None:
+        res.allvecs = allvecs
     if meth == "newton":
         if "hess_band" in out:
             res.hess = _band_to_sparse(out["hess_band"])
@@ -304,7 +572,7 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
         print(res.message)
         print(f"         Current function value: {f:.6e}")
         print(f"         Iterations: {res.nit}")
-        print(f"         Function evaluations: {obj.nfev}")
+        print(f"         Function evaluations: {nfev}")
         print(f"         Gradient evaluations: {obj.njev}")
         if "nhev" in res:
             print(f"         Hessian evaluations: {res.nhev}")
@@ -314,23 +582,17 @@ def minimize(fun, x0, args=(), method="newton", jac=None, hess=None, tol=None, c
 def scipy_method(method="newton"):
     """A callable to pass as ``scipy.optimize.minimize(..., method=scipy_method('newton'))``.
 
-    SciPy calls a custom method with its own keywords; bounds, constraints and hessp are not
-    supported here (ValueError when given), ``tol`` becomes ``gtol``, and other keywords are
-    fastnewton's options.
+    SciPy calls a custom method with its own keywords; they mean what they mean in
+    ``minimize`` above (bounds must be None or all infinite, constraints empty), ``tol``
+    as there, and other keywords are the options.
     """
     meth = _method_name(method)
 
     def _fastnewton_method(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
                            constraints=(), callback=None, tol=None, **options):
-        if bounds is not None:
-            raise ValueError("fastnewton methods are unconstrained: bounds are not supported")
-        if constraints:
-            raise ValueError("fastnewton methods are unconstrained: constraints are not "
-                             "supported")
-        if hessp is not None:
-            raise ValueError("fastnewton methods do not take hessp; pass hess or nothing")
-        return minimize(fun, x0, args=args, method=meth, jac=jac, hess=hess, tol=tol,
-                        callback=callback, options=options)
+        return minimize(fun, x0, args=args, method=meth, jac=jac, hess=hess, hessp=hessp,
+                        bounds=bounds, constraints=constraints, tol=tol, callback=callback,
+                        options=options)
 
     _fastnewton_method.__name__ = f"fastnewton_{meth}"
     return _fastnewton_method
