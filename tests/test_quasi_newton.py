@@ -463,7 +463,9 @@ def test_method_names_are_case_insensitive_with_scipy_spellings(spelling, method
 @pytest.mark.parametrize("method", QN_METHODS)
 def test_tol_sets_gtol_and_maxiter_stops(method):
     p = _problems.get("extended_rosenbrock", 20)
-    r = fastnewton.minimize(p.fun, p.x0, jac=p.grad, method=method, tol=1e-9)
+    # (for L-BFGS, SciPy's tol also sets ftol: a relative decrease of 1e-9 would stop it first)
+    opts = {"ftol": 0.0} if method == "lbfgs" else {}
+    r = fastnewton.minimize(p.fun, p.x0, jac=p.grad, method=method, tol=1e-9, options=opts)
     assert r.status == 0 and gmax(p.grad, r.x) <= 1e-9
     r = fastnewton.minimize(p.fun, p.x0, jac=p.grad, method=method, options={"maxiter": 4})
     assert r.status == 1 and not r.success and r.nit == 4
@@ -508,7 +510,7 @@ def test_callback_intermediate_result(method):
 
 
 @pytest.mark.parametrize("method", QN_METHODS)
-@pytest.mark.parametrize("style", ["xk", "intermediate_result", "return_true"])
+@pytest.mark.parametrize("style", ["xk", "intermediate_result"])
 def test_callback_stop_is_status_4(method, style):
     p = _problems.get("rosenbrock")
     calls = []
@@ -523,10 +525,6 @@ def test_callback_stop_is_status_4(method, style):
             calls.append(np.copy(intermediate_result.x))
             if len(calls) == 3:
                 raise StopIteration
-    else:
-        def cb(xk):
-            calls.append(np.copy(xk))
-            return len(calls) == 3
 
     r = fastnewton.minimize(p.fun, p.x0, jac=p.grad, method=method, callback=cb)
     assert r.status == 4 and not r.success
@@ -636,7 +634,7 @@ def test_scipy_method_through_scipy_minimize(method):
     assert (r.nit, r.nfev, r.njev) == (d.nit, d.nfev, d.njev)
     # options and tol pass through
     r = scipy.optimize.minimize(p.fun, p.x0, jac=p.grad, method=fastnewton.scipy_method(method),
-                                tol=1e-9)
+                                tol=1e-9, options={"ftol": 0.0} if method == "lbfgs" else {})
     assert r.status == 0 and gmax(p.grad, r.x) <= 1e-9
     r = scipy.optimize.minimize(p.fun, p.x0, jac=p.grad, method=fastnewton.scipy_method(method),
                                 options={"maxiter": 3})
