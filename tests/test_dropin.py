@@ -192,11 +192,17 @@ def test_maxfun_means_scipys_budget(jac, maxfun):
     assert "function evaluations" in r.message
 
 
-def test_maxfun_for_bfgs_and_newton():
+@pytest.mark.parametrize("jac,opts", [(rosen_der, {}), ("cs", {}), (None, {"eps": 1e-7})])
+def test_maxfun_for_bfgs_and_newton(jac, opts):
+    """The budget counts every value of f, those of a complex-step or eps gradient too: the
+    count was <= maxfun after the previous iteration."""
     for method in ("bfgs", "newton"):
         f = Counted(rosen)
-        r = minimize(f, X0, jac=rosen_der, method=method, options={"maxfun": 5})
-        assert r.status == 1 and r.nfev == f.calls > 5 and "evaluations" in r.message
+        seen = []
+        r = minimize(f, X0, jac=jac, method=method, options=dict(opts, maxfun=12),
+                     callback=lambda xk: seen.append(f.calls))
+        assert r.status == 1 and r.nfev == f.calls > 12 and "evaluations" in r.message
+        assert len(seen) == 1 or seen[-2] <= 12
 
 
 @pytest.mark.parametrize("iprint,prints", [(-1, False), (0, True), (1, True)])
@@ -336,13 +342,13 @@ def test_hess_inv0_is_validated(bad):
     f, g, x0, H0 = _quadratic()
     h = {"not_pd": -H0, "not_symmetric": H0 + np.triu(np.ones((3, 3)), 1),
          "shape": np.eye(2), "nan": np.where(np.eye(3) > 0, np.nan, H0)}[bad]
+    h_before = h.copy()
     with pytest.raises(ValueError, match="hess_inv0"):
         minimize(f, x0, jac=g, method="bfgs", options={"hess_inv0": h})
+    assert np.array_equal(h, h_before, equal_nan=True)      # the caller's array untouched
     if bad == "not_pd":                          # SciPy refuses it too
         with pytest.raises(ValueError):
             scipy_min(f, x0, jac=g, method="BFGS", options={"hess_inv0": h})
-    h_before = h.copy()
-    assert np.array_equal(h, h_before, equal_nan=True)
 
 
 @pytest.mark.parametrize("method", ["newton", "bfgs", "lbfgs", "sr1"])

@@ -250,10 +250,10 @@ def _band_to_sparse(band):
     return diags(lower[:0:-1] + lower, list(range(-(w - 1), w)), shape=(n, n), format="csr")
 
 
-def _complex_step_gradient(fun, args, n, rel_step, count):
+def _complex_step_gradient(fun, n, rel_step, tally):
     """jac='cs': g_i = Im f(x + i h_i e_i) / h_i, h_i = r max(1, |x_i|) (r = 1e-20 unless
     finite_diff_rel_step says otherwise): no subtraction, so no cancellation; n values of f
-    per gradient, counted in count[0]."""
+    per gradient, counted by tally[0] (the Objective, once built)."""
     r = 1e-20 if rel_step is None else rel_step
 
     def grad(x, *a):
@@ -263,7 +263,7 @@ def _complex_step_gradient(fun, args, n, rel_step, count):
         for i in range(n):
             z[i] = complex(x[i], h[i])
             v = fun(z, *a)
-            count[0] += 1
+            tally[0].add_nfev(1)
             if not np.iscomplexobj(v):
                 raise ValueError("jac='cs' needs a fun that accepts complex x and returns its "
                                  f"complex value; it returned {type(v).__name__}")
@@ -274,11 +274,11 @@ def _complex_step_gradient(fun, args, n, rel_step, count):
     return grad
 
 
-def _absolute_step_gradient(fun, eps, count):
+def _absolute_step_gradient(fun, eps, tally):
     """options['eps'] with jac None (SciPy's meaning): forward differences with the absolute
     step eps_i, (f(x + eps_i e_i) - f(x)) / dx_i with dx_i = (x_i + eps_i) - x_i; f(x) is taken
     from the last call of the returned fun at the same x (the solvers ask for f, then g), else
-    computed. Values of f made here are counted in count[0]."""
+    computed. Values of f made here are counted by tally[0] (the Objective, once built)."""
     last = [None, 0.0]
 
     def f(x, *a):
@@ -291,38 +291,37 @@ def _absolute_step_gradient(fun, eps, count):
             f0 = float(last[1])
         else:
             f0 = float(fun(x, *a))
-            count[0] += 1
+            tally[0].add_nfev(1)
         g = np.empty(x.shape[0])
         for i in range(x.shape[0]):
             xi = x.copy()
             xi[i] += eps[i]
             g[i] = (float(fun(xi, *a)) - f0) / (xi[i] - x[i])
-            count[0] += 1
+            tally[0].add_nfev(1)
         return g
 
     return f, grad
 
 
-def _gradient(fun, jac, args, opts, n):
-    """(fun, jac for make_objective, FD scheme of a kernel-made gradient, [f values made by a
-    Python-side gradient])."""
-    count = [0]
+def _gradient(fun, jac, opts, n, tally):
+    """(fun, jac for make_objective, FD scheme of a kernel-made gradient); a gradient made in
+    Python counts its values of f through tally[0], the Objective (appended once built)."""
     if isinstance(jac, str) and jac == "cs" or (jac is None or jac is False) \
             and opts["eps"] is not None:
         if isinstance(fun, LowLevelCallable):
             raise ValueError("jac='cs' and options['eps'] need a Python fun: a "
                              "LowLevelCallable cannot take complex x or be wrapped")
         if jac == "cs":
-            return fun, _complex_step_gradient(fun, args, n, opts["finite_diff_rel_step"],
-                                               count), "central", count
-        f, g = _absolute_step_gradient(fun, opts["eps"], count)
-        return f, g, "forward", count
+            return fun, _complex_step_gradient(fun, n, opts["finite_diff_rel_step"],
+                                               tally), "central"
+        f, g = _absolute_step_gradient(fun, opts["eps"], tally)
+        return f, g, "forward"
     if jac is None or jac is False:
-        return fun, None, "central", count
+        return fun, None, "central"
     if isinstance(jac, str):
-        return fun, None, fd_method(jac, "jac"), count
+        return fun, None, fd_method(jac, "jac")
     if jac is True or callable(jac):
-        return fun, jac, "central", count
+        return fun, jac, "central"
     raise ValueError(f"jac must be a callable, True, None, '2-point', '3-point' or 'cs', "
                      f"got {jac!r}")
 
@@ -511,7 +510,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     meth = _method_name(method)
     _check_unconstrained(meth, bounds, constraints)
     opts = _options(meth, options, tol, n)
-    fun, jac_obj, grad_fd, extra_fev = _gradient(fun, jac, args, opts, n)
+    tally = []
+    fun, jac_obj, grad_fd = _gradient(fun, jac, opts, n, tally)
     if (hess is not None or hessp is not None) and meth != "newton":
         raise ValueError(f"method {method!r} learns the Hessian from steps: hess and hessp "
                          f"must be None")
@@ -527,6 +527,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     if hess is not None or hessp is not None:
         hess = _dense_hessian(hess, hessp, n)
     obj = make_objective(fun, n, args, jac_obj)
+    tally.append(obj)
     obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
     band_auto = opts.get("band") == _solvers.BAND_AUTO_CODE
     if hess is not None or not obj.has_grad:
@@ -545,7 +546,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     hook = _make_hook(callback, opts["disp"], allvecs)
     out = _solvers._solve(meth, obj, x, g, f, opts, hess, hook)
     status, f = out["status"], out["f"]
-    nfev = obj.nfev + extra_fev[0]
+    nfev = obj.nfev
     message = MESSAGES[status]
     if status == 1 and out["nit"] < opts["maxiter"]:
         message = MAXFUN_MESSAGE

@@ -178,6 +178,11 @@ cdef class Objective:
     def has_grad(self):
         return self.c.value_grad != NULL
 
+    def add_nfev(self, Py_ssize_t k):
+        """Count k values of f computed outside the kernels (by a Python-side gradient), so
+        that nfev and the maxfun budget see them."""
+        self.c.nfev += k
+
     def reset_counts(self):
         self.c.nfev = 0
         self.c.njev = 0
