@@ -205,13 +205,28 @@ def test_maxfun_for_bfgs_and_newton(jac, opts):
         assert len(seen) == 1 or seen[-2] <= 12
 
 
-@pytest.mark.parametrize("iprint,prints", [(-1, False), (0, True), (1, True)])
-def test_iprint(capsys, iprint, prints):
-    r = minimize(rosen, X0, jac=rosen_der, method="L-BFGS-B", options={"iprint": iprint})
+@pytest.mark.parametrize("opts,prints", [({"iprint": -1}, False), ({"iprint": 0}, True),
+                                         ({"iprint": 1}, True),
+                                         ({"iprint": 1, "disp": None}, True),
+                                         ({"iprint": 1, "disp": False}, False),
+                                         ({"iprint": -1, "disp": True}, True)])
+def test_iprint(capsys, opts, prints):
+    """SciPy's L-BFGS-B: iprint < 0 silent, >= 0 prints; disp, unless None, overrides it."""
+    r = minimize(rosen, X0, jac=rosen_der, method="L-BFGS-B", options=opts)
     out = capsys.readouterr().out
     assert bool(out) == prints
     if prints:
         assert r.message in out
+
+
+@pytest.mark.parametrize("name,value", [("finite_diff_rel_step", [1e-3, 1e-3]),
+                                        ("finite_diff_rel_step", -1.0), ("eps", 0.0),
+                                        ("eps", [1e-8] * 3), ("xrtol", -1.0), ("ftol", "x"),
+                                        ("maxfun", -1), ("maxfun", 2.5), ("maxfun", "x"),
+                                        ("norm", np.nan), ("maxls", 0), ("maxcor", None)])
+def test_scipy_option_values_are_checked(name, value):
+    with pytest.raises(ValueError, match=name):
+        minimize(rosen, X0, jac=rosen_der, method="lbfgs", options={name: value})
 
 
 # ---------------------------------------------------------------------------------------------

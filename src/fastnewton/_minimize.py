@@ -76,8 +76,25 @@ def _method_name(method):
     return meth
 
 
+def _number(o, name, shown):
+    try:
+        return float(o[name])
+    except (TypeError, ValueError):
+        raise ValueError(f"{shown.get(name, name)} must be a number, got {o[name]!r}") from None
+
+
+def _integer(o, name, shown):
+    v = o[name]
+    try:
+        if int(v) == v and not isinstance(v, bool):
+            return int(v)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    raise ValueError(f"{shown.get(name, name)} must be an integer, got {v!r}")
+
+
 def _positive(o, name, shown, finite=True):
-    v = float(o[name])
+    v = _number(o, name, shown)
     if not (v > 0.0 and (math.isfinite(v) or not finite)):
         raise ValueError(f"{shown.get(name, name)} must be a positive "
                          f"{'finite ' if finite else ''}number, got {o[name]!r}")
@@ -85,7 +102,7 @@ def _positive(o, name, shown, finite=True):
 
 
 def _nonnegative(o, name, shown):
-    v = float(o[name])
+    v = _number(o, name, shown)
     if not (v >= 0.0 and math.isfinite(v)):
         raise ValueError(f"{shown.get(name, name)} must be a finite number >= 0, got {o[name]!r}")
     return v
@@ -102,6 +119,10 @@ def _options(method, options, tol, n):
                         f"{method!r}; valid options are: "
                         f"{', '.join(sorted(list(valid) + list(aliases)))}")
     shown = {}                              # our name -> the name the caller used
+    if options.get("disp", 0) is None:      # SciPy's L-BFGS-B: None defers to iprint
+        del options["disp"]
+    if "iprint" in options and "disp" in options:
+        del options["iprint"]               # SciPy's L-BFGS-B: disp overrides iprint
     for theirs, ours in aliases.items():
         if theirs in options:
             if ours in options:
@@ -116,20 +137,20 @@ def _options(method, options, tol, n):
             options.setdefault("ftol", tol)
     o = dict(valid, **options)
     o["gtol"] = _nonnegative(o, "gtol", shown)
-    o["norm"] = float(o["norm"])
+    o["norm"] = _number(o, "norm", shown)
     if o["norm"] != o["norm"] or o["norm"] == 0.0:
         raise ValueError(f"norm must be a nonzero number or +-inf, got {o['norm']!r}")
-    o["maxiter"] = 200 * n if o["maxiter"] is None else int(o["maxiter"])
+    o["maxiter"] = 200 * n if o["maxiter"] is None else _integer(o, "maxiter", shown)
     if o["maxiter"] < 0:
         raise ValueError(f"maxiter must be >= 0, got {o['maxiter']}")
-    o["maxfun"] = sys.maxsize if o["maxfun"] is None else int(o["maxfun"])
+    o["maxfun"] = sys.maxsize if o["maxfun"] is None else _integer(o, "maxfun", shown)
     if o["maxfun"] < 0:
         raise ValueError(f"maxfun must be >= 0, got {o['maxfun']}")
     o["xtol"] = _nonnegative(o, "xtol", shown)
     o["xrtol"] = _nonnegative(o, "xrtol", shown)
     o["ftol"] = -math.inf if o["ftol"] is None else _nonnegative(o, "ftol", shown)
     o["c1"], o["c2"] = check_wolfe_params(o["c1"], o["c2"])
-    o["ls_maxiter"] = int(o["ls_maxiter"])
+    o["ls_maxiter"] = _integer(o, "ls_maxiter", shown)
     if o["ls_maxiter"] < 1:
         raise ValueError(f"{shown.get('ls_maxiter', 'ls_maxiter')} must be >= 1, "
                          f"got {o['ls_maxiter']}")
@@ -165,7 +186,7 @@ def _options(method, options, tol, n):
                                  f"got {kd!r}")
             o["band"] = min(int(kd), n - 1)
     if "memory" in o:
-        o["memory"] = int(o["memory"])
+        o["memory"] = _integer(o, "memory", shown)
         if o["memory"] < 1:
             raise ValueError(f"{shown.get('memory', 'memory')} must be >= 1, got {o['memory']}")
     if "skip_r" in o:
@@ -477,7 +498,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         Hessian, used as given, with a first trial step of 1).
 
         L-BFGS: also ``memory`` (10), with SciPy's L-BFGS-B names ``maxcor`` (= memory),
-        ``maxls`` (= ls_maxiter; per phase here), ``iprint`` (>= 0: disp).
+        ``maxls`` (= ls_maxiter; per phase here), ``iprint`` (>= 0: disp; a `disp` that
+        is not None overrides it, as in SciPy).
 
         SR1: also ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError
         (SciPy warns).
