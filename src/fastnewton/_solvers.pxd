@@ -29,7 +29,8 @@ ctypedef struct solve_opts:
     double gnorm_ord          # order of that norm: INFINITY max|g_i|, -INFINITY min|g_i|, else p
     double xtol               # stop (status 5) when max_i |dx_i| <= xtol * max(1, |x_i|)
     double xrtol              # stop (status 5) when ||dx||_2 <= xrtol (xrtol + ||x_new||_2); 0 off
-    double ftol               # stop (status 5) when f - f_new <= ftol max(|f|, |f_new|, 1); -inf off
+    double ftol               # stop (status 5) when f - f_new <= ftol max(|f|, |f_new|, 1);
+                              # -inf: off
     Py_ssize_t maxfun         # stop (status 1) after an iteration that leaves o.nfev > maxfun
     const double *h0          # BFGS: the initial inverse Hessian (n*n, s.p.d.); NULL: I, scaled
     int fd_method             # Newton: FD_FORWARD / FD_CENTRAL for finite-difference Hessians

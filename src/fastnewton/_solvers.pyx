@@ -42,8 +42,8 @@ maxiter iterations, or an iteration that leaves more than maxfun values computed
 search fails along the method's direction and along steepest descent (2); a non-finite Hessian
 (3); the iteration hook asks to stop (4); a step that changes x by at most xtol relative, or
 (SciPy's tests) whose length is at most xrtol (xrtol + ||x||), or that lowers f by at most
-ftol max(|f|, |f_new|, 1) (5). Every stop leaves
-the best point found in x (the iterates decrease f monotonically) with its f and g.
+ftol max(|f|, |f_new|, 1) (5). Every stop leaves the best point found in x (the iterates
+decrease f monotonically) with its f and g.
 
 Memory: the caller allocates once x, g (n), mat (mat_size: n*n; (4kd+3) n for a given band;
 2*m*n + 2m for L-BFGS) and work (work_size); nothing is allocated inside the loop. Matrices are C-ordered; LAPACK's and
@@ -550,7 +550,8 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 status = FN_CALLBACK_STOP if ret > 0 else FN_USER_ERROR
                 break
         if vanished:
-            status = FN_CONVERGED if _gnorm(n, g, opt.gnorm_ord) <= opt.gtol else FN_CONVERGED_STEP
+            status = (FN_CONVERGED if _gnorm(n, g, opt.gnorm_ord) <= opt.gtol
+                      else FN_CONVERGED_STEP)
             break
     out.f = f
     out.status = status
