@@ -5,20 +5,22 @@ is through the BLAS SciPy was built with (SciPy's wheels: their own OpenBLAS, th
 pthreads, one thread per core unless OPENBLAS_NUM_THREADS says otherwise). Users do not set
 that variable, and on the matrices of a small solve BLAS threads cost far more than they save:
 each threaded call hands work to a second thread and waits for it, and when the machine is
-busy that thread waits for a core. An SR1 solve at n = 100 (C objective) took 433 ms instead
-of 70 ms that way, BFGS 39.6 ms instead of 4.2 ms.
+busy that thread waits for a core. Issue 10 saw an SR1 solve at n = 100 (C objective) take
+433 ms instead of 70 ms that way, BFGS 39.6 ms instead of 4.2 ms.
 
-The rule (``blas_threads_for``, the one place that decides): a solve or factorization of order
-n below ``SINGLE_THREAD_BELOW`` runs its BLAS on one thread; from there on the user's setting
-stands. Measured on the 2-core development machine (OpenBLAS 0.3.30, SkylakeX), 2 threads
-against 1: dpotrf (the factorization of Newton and SR1) was slower with 2 threads at every
-n from 150 to 1000 (OpenBLAS itself uses one thread below 128); dsyr2 and dsymv (the BFGS and
-SR1 updates) gained up to 2x from n = 150 and 200 only when called back to back in a tight
-loop, which keeps the second thread spinning; in whole BFGS, SR1 and Newton solves, where
-objective evaluations separate the calls, the default thread count was 1.6x to 8x slower than
-one thread at every n from 100 to 1000 on that (shared, loaded) machine. At n = 1000 one
-factorization costs ~10 ms, a thread hand-off a small share of it: there the user's choice
-decides.
+The rule (``blas_threads_for``, the one place that decides): a solve (n variables) or a
+factorization of order n below ``SINGLE_THREAD_BELOW`` runs its BLAS on one thread; from there
+on the user's setting stands. Measured on the 2-core development machine (OpenBLAS 0.3.30,
+SkylakeX; shared with other jobs, so never quite quiet), 2 threads against 1, each call timed
+back to back: dpotrf+dpotrs (the factorization of Newton and SR1) was 1.1x to 2.7x slower with
+2 threads at n = 150, 200, 300, 700, 1000 and mixed at 500 (OpenBLAS itself uses one thread
+below 128); dsyr2 (the BFGS and SR1 updates) was up to 2x faster from n = 100 and dsymv from
+n = 200, but only in such tight loops, which keep the second thread spinning, and up to 100x
+slower at n = 1000 when the other core was busy. Whole solves (C objective; the objective's
+evaluations separate the BLAS calls) with the default 2 threads were never faster than with
+one: BFGS 1.0x to 5.3x slower at n = 100 to 2000, SR1 1.1x to 8.4x and dense Newton 1.0x to
+4.6x slower at n = 100 to 500 (2.8x at 1000). At n = 1000 one factorization
+costs ~10 ms and a thread hand-off is a small share of it: there the user's choice decides.
 
 How (``blas_limit_enter`` / ``blas_limit_leave`` around the kernel call, two C calls each):
 the first use asks threadpoolctl, once, which loaded BLAS library scipy's ``cython_blas``
@@ -39,8 +41,9 @@ functions.
 * Anything else (BLIS, single-threaded by default; Accelerate; a library that cannot be
   matched; threadpoolctl missing): nothing is changed, solves run as they did before.
 
-If the user's count is already 1 (``threadpool_limits(1)``, OPENBLAS_NUM_THREADS=1) nothing is
-called at all. ``info()`` tells what was found; ``_set_enabled(False)`` switches the mechanism
+If the user's count is already 1 (``threadpool_limits(1)``, OPENBLAS_NUM_THREADS=1) it is only
+read, never set. Cost: ~75 ns per enter/leave pair (4 C calls and a lock taken twice), 0.5-1%
+of a 13 us solve. ``info()`` tells what was found; ``_set_enabled(False)`` switches the mechanism
 off (benchmarks use it to show what it saves).
 """
 from libc.stdint cimport uintptr_t
@@ -152,8 +155,8 @@ cdef uintptr_t _address(lib, str name):
 
 
 def _matching_controller():
-    """(threadpoolctl controller of the BLAS cython_blas calls, name of the symbol that
-    matched), or (None, reason)."""
+    """(threadpoolctl's controller of the BLAS library cython_blas calls, None), or
+    (None, why there is none)."""
     import ctypes
     import os
     import scipy.linalg.cython_blas as cython_blas
@@ -164,7 +167,7 @@ def _matching_controller():
         for name in getattr(lib, "check_symbols", ()):
             address = _address(lib.dynlib, name)
             if address != 0 and address == _address(ours, name):
-                return lib, name
+                return lib, None
     return None, "no loaded BLAS library is the one scipy.linalg.cython_blas calls"
 
 
@@ -195,9 +198,9 @@ cdef int _look_up() except -1:
         if _mode != _UNSET:
             return 0
         try:
-            lib, name = _matching_controller()
+            lib, reason = _matching_controller()
             if lib is None:
-                _found["reason"] = name
+                _found["reason"] = reason
             else:
                 api = lib.internal_api
                 layer = getattr(lib, "threading_layer", None)
@@ -206,7 +209,10 @@ cdef int _look_up() except -1:
                     _use("omp", lib, "omp_get_max_threads", "omp_set_num_threads")
                     mode = _THREAD
                 elif api == "openblas":
-                    _use("process", lib, name, name.replace("get_num_threads", "set_num_threads"))
+                    # its get-threads symbol, with this build's affixes (e.g. scipy_..., ...64_)
+                    get = next(s for s in lib.check_symbols if "openblas_get_num_threads" in s
+                               and _address(lib.dynlib, s) != 0)
+                    _use("process", lib, get, get.replace("get_num_threads", "set_num_threads"))
                     mode = _PROCESS
                 elif api == "flexiblas":
                     _use("process", lib, "flexiblas_get_num_threads", "flexiblas_set_num_threads")
