@@ -18,6 +18,8 @@ user, and how much slower it was without that limit.
     * ``off``:     the default count with fastnewton's limit switched off
       (``_blas_threads._set_enabled(False)``) -- what users got before it.
 
+    default and one alternate first, then off and one (OpenBLAS's threads keep spinning for a
+    while after a threaded call, which would slow whatever ran right after an 'off' solve).
     Reported per case (``extra_info`` and a table at the end): the median time of each setting
     and the medians of the per-round ratios default / one (target <= TARGET) and off / one. The
     three settings must all converge to the same minimum with the same iteration count;
@@ -81,13 +83,13 @@ class _Setting:
             _blas_threads._set_enabled(self._was)
 
 
-def _alternate(solve, blas, rounds):
-    """Time solve() under each setting in turn, `rounds` times; the setting is entered and left
-    outside the timed call. Returns {setting: [seconds per round]}."""
-    times = {s: [] for s in SETTINGS}
+def _alternate(solve, blas, settings, rounds):
+    """Time solve() under each of `settings` in turn, `rounds` times; the setting is entered
+    and left outside the timed call. Returns {setting: [seconds per round]}."""
+    times = {s: [] for s in settings}
     clock = time.perf_counter
     for _ in range(rounds):
-        for name in SETTINGS:
+        for name in settings:
             with _Setting(name, blas):
                 t0 = clock()
                 solve()
@@ -123,14 +125,16 @@ def test_blas_threads(benchmark, cobj, blas, method, n):
     benchmark.pedantic(solve, rounds=rounds, iterations=1, warmup_rounds=0)
     if benchmark.disabled:
         return
-    per = sum(r.seconds for r in results.values())
-    times = _alternate(solve, blas, max(5, min(MAX_ROUNDS, int(ALTERNATION / per))))
-    medians = {s: statistics.median(t) for s, t in times.items()}
-    ratio = {s: statistics.median(a / b for a, b in zip(times[s], times["one"]))
-             for s in ("default", "off")}
+    ratio, medians = {}, {}
+    for name in ("default", "off"):     # 'off' last: its BLAS threads spin on for a while after
+        pair = (name, "one")
+        per = sum(results[s].seconds for s in pair)
+        times = _alternate(solve, blas, pair, max(5, min(MAX_ROUNDS, int(ALTERNATION / per))))
+        ratio[name] = statistics.median(a / b for a, b in zip(times[name], times["one"]))
+        medians.update({s: statistics.median(t) for s, t in times.items() if s not in medians})
+        info[f"rounds_{name}"] = len(times["one"])
     info.update({f"{s}_median": medians[s] for s in SETTINGS},
-                default_over_one=ratio["default"], off_over_one=ratio["off"],
-                rounds=len(times["one"]))
+                default_over_one=ratio["default"], off_over_one=ratio["off"])
     benchmark.extra_info.update(info)
     _rows[method, n] = info
 

@@ -64,9 +64,10 @@ class Watch:
     NumPy's, at every call but the first (minimize evaluates x0 before the kernel starts);
     optionally raises at call number raise_at."""
 
-    def __init__(self, n, raise_at=None):
+    def __init__(self, n, raise_at=None, error=ZeroDivisionError):
         self.prob = _problems.get("extended_rosenbrock", n)
         self.raise_at = raise_at
+        self.error = error
         self.calls = 0
         self.seen = set()
         self.seen_other = set()
@@ -77,7 +78,7 @@ class Watch:
             self.seen.add(_scipy_count())
             self.seen_other.update(c.get_num_threads() for c in OTHER_BLAS)
         if self.calls == self.raise_at:
-            raise ZeroDivisionError("from the objective")
+            raise self.error("from the objective")
         return self.prob.fun(x), self.prob.grad(x)
 
 
@@ -145,11 +146,12 @@ def test_user_count_of_one_stays_one(n):
         assert _scipy_count() == 1
 
 
+@pytest.mark.parametrize("error", [ZeroDivisionError, KeyboardInterrupt])
 @pytest.mark.parametrize("n", [SMALL, 100])
 @pytest.mark.parametrize("method", METHODS)
-def test_restored_after_a_user_exception(user_threads, method, n):
-    watch = Watch(n, raise_at=5)
-    with pytest.raises(ZeroDivisionError, match="from the objective"):
+def test_restored_after_a_user_exception(user_threads, method, n, error):
+    watch = Watch(n, raise_at=5, error=error)
+    with pytest.raises(error, match="from the objective"):
         _solve(method, watch)
     assert watch.seen == {1}
     assert _scipy_count() == USER_THREADS
