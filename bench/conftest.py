@@ -1,4 +1,4 @@
-"""Shared set-up for the benchmarks: one BLAS thread, ours beside SciPy's, speed ratios.
+"""Shared set-up for the benchmarks: default BLAS threads, ours beside SciPy's, speed ratios.
 
 Conventions for a benchmark file ``bench/bench_*.py``:
 
@@ -9,9 +9,12 @@ Conventions for a benchmark file ``bench/bench_*.py``:
   then groups by test function and every parameter *except* ``impl``, so the two sides of one
   size sit in one table, and the summary prints their median-time ratio (ours / SciPy).
 
-Every benchmark runs with BLAS pinned to one thread (threadpoolctl; see DESIGN.md, "BLAS
-threads"); the thread count is stored in each benchmark's ``extra_info["blas_threads"]`` and
-in the saved JSON's ``machine_info``, and printed under the ratio table.
+Every benchmark runs with BLAS at its default thread count: users do not set
+OPENBLAS_NUM_THREADS, so the benchmarks measure that way too (fastnewton limits its own small
+solves to one BLAS thread; SciPy runs as it runs for users). The thread count in force, and
+OPENBLAS_NUM_THREADS if it is set after all, are stored in each benchmark's
+``extra_info["blas_threads"]`` and in the saved JSON's ``machine_info``, and printed with the
+ratio table.
 """
 import importlib.util
 import os
@@ -20,15 +23,15 @@ import sys
 import time
 
 import pytest
-import scipy.linalg  # noqa: F401 - loads SciPy's OpenBLAS so that the limit below reaches it
+import scipy.linalg  # noqa: F401 - loads SciPy's OpenBLAS so that the count below includes it
 from pytest_benchmark.plugin import pytest_benchmark_group_stats as _default_group_stats
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info
 
 import fastnewton as _fastnewton  # noqa: F401 - its kernels call LAPACK through SciPy's OpenBLAS
 
 IMPLS = ("fastnewton", "scipy")
-BLAS_THREADS = 1
-_observed = {}  # BLAS thread count seen inside the limit, for the summary and machine_info
+BLAS_ENV = "OPENBLAS_NUM_THREADS"
+_observed = {}  # BLAS thread count at the start of the session, for the summary and machine_info
 _failed = set()  # node ids of benchmarks whose test failed (e.g. the two sides disagree)
 
 
@@ -40,21 +43,28 @@ def _blas_threads():
     return values.pop() if len(values) == 1 else counts
 
 
+def _blas_setting():
+    """How the BLAS thread count was chosen: the default, or the environment variable."""
+    value = os.environ.get(BLAS_ENV)
+    return "default, " + BLAS_ENV + " unset" if value is None else f"{BLAS_ENV}={value}"
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-        _observed["blas_threads"] = _blas_threads()
-        yield
+def _default_blas_threads():
+    _observed["blas_threads"] = _blas_threads()
+    _observed["blas_setting"] = _blas_setting()
+    yield
 
 
 @pytest.fixture(autouse=True)
-def _record_blas_threads(request, _one_blas_thread):
+def _record_blas_threads(request, _default_blas_threads):
     if "benchmark" in request.fixturenames:
         request.getfixturevalue("benchmark").extra_info["blas_threads"] = _blas_threads()
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    machine_info["blas_threads"] = _observed.get("blas_threads", BLAS_THREADS)
+    machine_info["blas_threads"] = _observed.get("blas_threads", _blas_threads())
+    machine_info["blas_setting"] = _observed.get("blas_setting", _blas_setting())
 
 
 def paired_ratio(a, b, pairs=41):
@@ -210,7 +220,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     width = max(len(header[0]), *(len(r[0]) for r in rows))
     tr.ensure_newline()
     threads = _observed.get("blas_threads", "unknown")
-    tr.write_sep("-", f"median time ratios, fastnewton / scipy (BLAS threads: {threads})")
+    setting = _observed.get("blas_setting", _blas_setting())
+    tr.write_sep("-", f"median time ratios, fastnewton / scipy (BLAS threads: {threads}, "
+                      f"{setting})")
     tr.write_line(f"{header[0]:<{width}}  {header[1]:>18}  {header[2]:>14}  {header[3]:>16}")
     for name, ours, theirs, ratio in rows:
         shown = "test failed" if ratio is None else f"{ratio:.3f}"

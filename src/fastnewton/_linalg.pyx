@@ -219,6 +219,8 @@ cdef bint all_finite(const double *x, Py_ssize_t size) noexcept nogil:
 
 import numpy as np
 
+from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
+
 
 def _cho_solve_inplace(double[:, ::1] a, double[:, ::1] b, bint a_fortran, bint b_rows):
     """a: the matrix buffer seen as C-contiguous (a transposed view for Fortran input);
@@ -230,6 +232,8 @@ def _cho_solve_inplace(double[:, ::1] a, double[:, ::1] b, bint a_fortran, bint 
     cdef int info
     cdef double *pa = &a[0, 0] if n > 0 else NULL
     cdef double *pb = &b[0, 0] if b.shape[0] > 0 and b.shape[1] > 0 else NULL
+    cdef blas_limit lim
+    blas_limit_enter(&lim, n)
     with nogil:
         info = chol_factor(uplo, n, pa)
         if info == 0 and pb != NULL:
@@ -237,6 +241,7 @@ def _cho_solve_inplace(double[:, ::1] a, double[:, ::1] b, bint a_fortran, bint 
                 info = chol_solve_rows(uplo, n, pa, pb, nrhs)
             else:
                 info = chol_solve(uplo, n, pa, pb, nrhs)
+        blas_limit_leave(&lim)
     return info
 
 
@@ -247,8 +252,11 @@ def _modified_cholesky(double[:, ::1] a, bint a_fortran, double beta):
     cdef int info
     cdef double[::1] diag = memoryview(bytearray(8 * max(n, 1))).cast('d')
     cdef double *pa = &a[0, 0] if n > 0 else NULL
+    cdef blas_limit lim
+    blas_limit_enter(&lim, n)
     with nogil:
         info = modified_chol(uplo, n, pa, beta, &diag[0], &tau)
+        blas_limit_leave(&lim)
     return info, tau
 
 

@@ -563,6 +563,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
 
 import numpy as np
 from fastnewton._objective cimport Objective
+from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
 
 
 cdef class _PyHessian:
@@ -700,13 +701,16 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     cdef solve_opts opt
     cdef solve_out out
     cdef list keep = []
+    cdef blas_limit lim
     _fill_opts(&opt, meth, obj, options, hess, hook, keep)
     out.f = f0
+    blas_limit_enter(&lim, n)   # one BLAS thread for a small solve (_blas_threads)
     if obj.release_gil:
         with nogil:
             solve(&obj.c, &x[0], &g[0], &mat[0], &work[0], &opt, &out)
     else:   # a small Python objective: keeping the GIL saves a hand-over per evaluation
         solve(&obj.c, &x[0], &g[0], &mat[0], &work[0], &opt, &out)
+    blas_limit_leave(&lim)      # solve() cannot raise: obj.check() raises what it caught
     obj.check()
     result = {"status": out.status, "nit": out.nit, "nhev": out.nhev, "nskip": out.nskip,
               "f": out.f, "tau": out.tau}
