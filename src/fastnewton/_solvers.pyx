@@ -26,8 +26,17 @@ ed., chapters 3, 6, 7):
   all four methods). B may also be nearly singular, making p huge, so the first trial step
   is capped at ten times the length of the previous step: a trust radius in effect.
 
-A quasi-Newton update is skipped (and counted) unless s^T y > sqrt(eps) ||s|| ||y||; under the
-strong Wolfe conditions s^T y >= (1 - c2) |g^T s| > 0, so this only guards rounding.
+A BFGS or L-BFGS update is skipped (and counted) unless s^T y exceeds the rounding it carries:
+    s^T y > (n + 10) eps sum_i |s_i| (|g_i| + |g+_i|)   (curvature_floor),
+the bound on the error of the computed s^T y from gradients each good to a few ulps (10
+ulps of noise allowed) and a dot product of n terms (gamma_n): below it, even the sign of
+s^T y is rounding and 1 / s^T y garbage. Under the strong Wolfe conditions
+s^T y >= (1 - c2) |g^T s| > 0, so the test only guards rounding. (Dennis & Schnabel's
+cosine test s^T y > sqrt(eps) ||s|| ||y||, used before, is not about rounding: for y = B s
+the cosine of s and y can be as small as 2 / sqrt(cond B), so on an ill-conditioned problem
+it throws away exact curvature pairs. On Powell's badly scaled function, cond B ~ 1e18 at
+the minimizer, it skipped every pair from some iteration on, leaving BFGS to crawl with a
+frozen H until maxiter, or not, depending on the last bits of the BLAS kernel in use.)
 
 Step safeguards: the Newton trial step is capped at 1e3 max(1, ||x||) (a nearly singular but
 positive definite H gives an enormous p), SR1's as above; when the line search finds no
@@ -61,7 +70,6 @@ from fastnewton._linalg cimport (modified_chol, chol_solve, all_finite, modified
                                  band_chol_solve)
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
 
-cdef double SQRT_EPS = 1.4901161193847656e-08
 cdef double STEP_MAX = 1e3
 cdef double F_NOISE_ULPS = 10.0
 
@@ -134,13 +142,25 @@ cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil:
 # ---------------------------------------------------------------------------------------------
 # The updates (exposed to tests through the Python entry points below)
 
-cdef bint bfgs_update(int n, double *h, const double *s, const double *y,
-                      double *u) noexcept nogil:
-    """Inverse BFGS update of h (lower triangle, C order) in place; False if skipped."""
+cdef double curvature_floor(int n, const double *s, const double *g0,
+                            const double *g1) noexcept nogil:
+    """(n + 10) eps sum_i |s_i| (|g0_i| + |g1_i|): a bound on the rounding in s^T y computed
+    from y = g1 - g0, gradients with a few ulps of error each (see the module docstring)."""
+    cdef int i
+    cdef double t = 0.0
+    for i in range(n):
+        t += fabs(s[i]) * (fabs(g0[i]) + fabs(g1[i]))
+    return (n + 10.0) * DBL_EPSILON * t
+
+
+cdef bint bfgs_update(int n, double *h, const double *s, const double *y, double *u,
+                      double sy_min) noexcept nogil:
+    """Inverse BFGS update of h (lower triangle, C order) in place; False (skipped) unless
+    s^T y > sy_min."""
     cdef double sy = _dot(n, s, y), rho, yu, c, one = 1.0, zero = 0.0
     cdef int inc = 1, i
     cdef char uplo = b'U'
-    if not (sy > SQRT_EPS * sqrt(_dot(n, s, s) * _dot(n, y, y))):
+    if not (sy > sy_min and sy > 0.0):
         return False
     rho = 1.0 / sy
     # u = H y
@@ -483,8 +503,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 S[<Py_ssize_t>j * n + i] = xt[i] - x[i]
                 Y[<Py_ssize_t>j * n + i] = gt[i] - g[i]
             sy = _dot(n, S + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)
-            if sy > SQRT_EPS * sqrt(_dot(n, S + <Py_ssize_t>j * n, S + <Py_ssize_t>j * n)
-                                    * _dot(n, Y + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)):
+            if sy > 0.0 and sy > curvature_floor(n, S + <Py_ssize_t>j * n, g, gt):
                 rho[j] = 1.0 / sy
                 out.head = (j + 1) % m
                 if out.npairs < m:
@@ -503,7 +522,8 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                     t = _dot(n, aux + nn, aux + nn)
                     _identity(n, mat, sy / t if method == METHOD_BFGS else t / sy)
             if method == METHOD_BFGS:
-                ret = bfgs_update(n, mat, aux, aux + nn, aux + 2 * nn)
+                ret = bfgs_update(n, mat, aux, aux + nn, aux + 2 * nn,
+                                  curvature_floor(n, aux, g, gt))
             else:
                 ret = sr1_update(n, mat, aux, aux + nn, aux + 2 * nn, opt.sr1_r)
             if ret:
@@ -704,10 +724,17 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
 
 # ---- the updates alone, for tests
 
-def _bfgs_update(double[:, ::1] h, const double[::1] s, const double[::1] y):
-    """Apply one inverse-BFGS update to the lower triangle of h in place; False if skipped."""
+def _bfgs_update(double[:, ::1] h, const double[::1] s, const double[::1] y,
+                 double sy_min=0.0):
+    """Apply one inverse-BFGS update to the lower triangle of h in place; False if skipped
+    (s^T y <= max(sy_min, 0))."""
     cdef double[::1] u = np.empty(s.shape[0])
-    return bfgs_update(<int>s.shape[0], &h[0, 0], &s[0], &y[0], &u[0])
+    return bfgs_update(<int>s.shape[0], &h[0, 0], &s[0], &y[0], &u[0], sy_min)
+
+
+def _curvature_floor(const double[::1] s, const double[::1] g0, const double[::1] g1):
+    """The s^T y below which BFGS and L-BFGS skip a pair (see curvature_floor)."""
+    return curvature_floor(<int>s.shape[0], &s[0], &g0[0], &g1[0])
 
 
 def _sr1_update(double[:, ::1] b, const double[::1] s, const double[::1] y, double r=1e-8):
