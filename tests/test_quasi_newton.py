@@ -15,7 +15,6 @@ fastnewton's output. All BLAS runs single-threaded (threadpoolctl): on this two-
 SciPy's threaded BFGS is many times slower than with one thread.
 """
 import math
-import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -911,10 +910,7 @@ def test_lbfgs_million_variables():
         g[1::2] = 200.0 * t
         return float(np.sum(100.0 * t * t + u * u)), g
 
-    t0 = time.perf_counter()
     r = fastnewton.minimize(fun_grad, p.x0, jac=True, method="lbfgs")
-    elapsed = time.perf_counter() - t0
     assert r.status == 0, r.message
     assert gmax(p.grad, r.x) <= GTOL
     np.testing.assert_allclose(r.x, 1.0, atol=1e-5)
-    assert elapsed < 30.0, f"{elapsed:.1f} s (measured ~4 s on a quiet two-core machine)"
