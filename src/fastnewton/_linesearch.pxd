@@ -19,6 +19,9 @@ ctypedef struct ls_result:
     double f               # f at x + alpha p
     double slope           # grad f(x + alpha p) . p (NaN when not computed)
     int grad_valid         # 1 when g_out holds the gradient at x + alpha p
+    int doublings          # the bracketing phase ran out of trial steps after doubling the
+                           # first one this many times, f still falling steeply (else 0)
+    int f_minus_inf        # 1 when f was -inf at some trial step (overflow below)
 
 cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double f0,
                       double dphi0, double alpha0, const ls_params *prm, double *x_out,

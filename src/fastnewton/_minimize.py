@@ -21,6 +21,9 @@ MESSAGES = {
     3: "A non-finite value was met (in the Hessian); x is the best point found.",
     4: "Stopped by the callback.",
     5: "Optimization terminated: the last step changed x by no more than xtol.",
+    9: "f appears unbounded below: f fell steeply along every step stretched as far as the "
+       "line search goes, in several successive iterations (or f was -inf); x is the best "
+       "finite point found.",
 }
 
 # Options every method takes, with their defaults (None: decided per problem).
