@@ -166,7 +166,7 @@ cdef inline int _noise_accept(_search *s, double alpha, double f) noexcept nogil
     (SIAM J. Optim. 16, 2005), for the end of a solve, where f has stopped changing in its
     last digits but the gradient still carries information. 1 accept, 0 no, -1 stop."""
     cdef double d
-    if not (s.prm.f_noise > 0.0 and f <= s.f0 + s.prm.f_noise):
+    if not (s.prm.f_noise > 0.0 and isfinite(f) and f <= s.f0 + s.prm.f_noise):
         return 0
     d = _dphi(s, alpha, f)
     if s.o.error:

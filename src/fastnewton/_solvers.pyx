@@ -58,29 +58,29 @@ plain max would read NaN as 0).
 Unbounded below (status 9): the solve stops when
   (a) some trial f is -inf (f has overflowed below every float), or
   (b) in UNBOUNDED_RUNS = 3 successive iterations
-      (i) the line search ran out of trial steps while still stretching the step, every
-          trial satisfying Armijo (f falling at least linearly, c1 alpha phi'(0)) with the
-          slope still steeper than c2 phi'(0) (res.doublings > 0), and ended at least
-          UNBOUNDED_STRETCH = 1024 times beyond the method's natural step (alpha = 1 for a
-          model's step; a fresh quasi-Newton start's or steepest descent's min(1, 1/|g|)),
-          and
+      (i) the line search ran out of trial steps while still stretching the step: it
+          doubled its first trial step (the method's own, or its capped length) at least
+          UNBOUNDED_DOUBLINGS = 10 times, every trial satisfying Armijo (f falling at least
+          linearly, c1 alpha phi'(0)) with the slope still steeper than c2 phi'(0)
+          (res.doublings), and
       (ii) f is below f0 - |f0| (f0 = f(x0); for f0 > 0: below zero).
 Why: along a descent direction of a function bounded below, a strong Wolfe step exists
 (Nocedal & Wright, Lemma 3.1) and the bracketing phase finds it once the step passes the
-region where f stops falling steeply. A model's step that is short by a factor over 1000
-happens (a first step, a stale quasi-Newton scale), but the accepted step then teaches the
-model that scale; when instead the slope stays steep (within c2 of its start at every
-trial) out to 1000 times the model's step at three successive points, each that far beyond
-the last, f falls linearly over ever longer ranges. (ii) asks f itself to agree: it has
-fallen by more than its own size, which a function bounded below by 0 (any sum of squares)
-never does; (i) alone was seen to stop SR1 on sums of squares started far out, whose
-shifted (indefinite) models keep the step short while f falls steeply over a wide range.
+region where f stops falling steeply. A first step short by a factor over 1000 happens (a
+first iteration, a stale quasi-Newton scale, a capped step), but the accepted step then
+teaches the model that scale; when instead the slope stays steep (within c2 of its start at
+every trial) out to 1000 times the first trial step at three successive points, each that
+far beyond the last, f falls linearly over ever longer ranges. (ii) asks f itself to agree:
+it has fallen by more than its own size, which a function bounded below by 0 (any sum of
+squares) never does; (i) alone was seen to stop SR1 on sums of squares started far out,
+whose shifted (indefinite) models and capped steps keep the first trial short while f
+falls steeply over a wide range.
 A linear f stops after 3 to 6 iterations (60 to 120 evaluations) rather than running 200 n
 iterations of ever longer steps. SNOPT's "unbounded objective value" and "unbounded step
 size" tests (Gill, Murray & Saunders, User's Guide for SNOPT 7) judge the same evidence
 against absolute limits (|f| > 1e15, alpha ||p|| > 1e18); (b) needs no scale of x, and of f
 only its sign relative to f0. The point returned is the best finite one. With
-ls_maxiter <= 10 a search cannot stretch a step 1024 times, and only (a) applies.
+ls_maxiter <= 10 a search cannot double its step 10 times, and only (a) applies.
 
 Memory: the caller allocates once x, g (n), mat (mat_size: n*n; (4kd+3) n for a given band;
 2*m*n + 2m for L-BFGS) and work (work_size); nothing is allocated inside the loop. Matrices are C-ordered; LAPACK's and
@@ -103,7 +103,7 @@ from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
 
 cdef double STEP_MAX = 1e3
 cdef double F_NOISE_ULPS = 10.0
-cdef double UNBOUNDED_STRETCH = 1024.0
+cdef int UNBOUNDED_DOUBLINGS = 10
 cdef int UNBOUNDED_RUNS = 3
 
 
@@ -451,7 +451,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     cdef double *Y = mat + <Py_ssize_t>m * n
     cdef double *rho = mat + 2 * <Py_ssize_t>m * n
     cdef double *lalpha = rho + m
-    cdef double f = out.f, dphi0, alpha0, t, sy, smax, slen = 0.0, anat, fstart = out.f
+    cdef double f = out.f, dphi0, alpha0, t, sy, smax, slen = 0.0, fstart = out.f
     cdef ls_result res
     cdef ls_params lsp = opt.ls
     cdef char uplo = b'U'
@@ -517,8 +517,6 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             t = sqrt(_dot(n, p, p))
             if t > 10.0 * slen:
                 alpha0 = 10.0 * slen / t
-        # the natural step: the model's (1), or a fresh start's min(1, 1/|p|)
-        anat = alpha0 if fresh and method != METHOD_NEWTON else 1.0
         # ---- the step; f within a few ulps counts as no worse (see _linesearch)
         lsp.f_noise = F_NOISE_ULPS * DBL_EPSILON * fabs(f)
         status = wolfe_search(o, x, p, f, dphi0, alpha0, &lsp, xt, gt, &res)
@@ -529,8 +527,8 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             for i in range(n):
                 p[i] = -g[i]
             t = sqrt(_dot(n, g, g))
-            anat = 1.0 / t if t > 1.0 else 1.0
-            status = wolfe_search(o, x, p, f, -t * t, anat, &lsp, xt, gt, &res)
+            status = wolfe_search(o, x, p, f, -t * t, 1.0 / t if t > 1.0 else 1.0, &lsp,
+                                  xt, gt, &res)
         if status == FN_USER_ERROR:
             break
         if status != 0 and not (res.alpha > 0.0 and res.grad_valid):
@@ -584,8 +582,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 status = FN_CALLBACK_STOP if ret > 0 else FN_USER_ERROR
                 break
         # ---- f unbounded below? (module docstring)
-        if (res.doublings > 0 and res.alpha >= UNBOUNDED_STRETCH * anat
-                and f < fstart - fabs(fstart)):
+        if res.doublings >= UNBOUNDED_DOUBLINGS and f < fstart - fabs(fstart):
             nsteep += 1
         else:
             nsteep = 0
