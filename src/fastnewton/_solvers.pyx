@@ -703,6 +703,20 @@ METHODS = {"newton": METHOD_NEWTON, "bfgs": METHOD_BFGS, "lbfgs": METHOD_LBFGS,
            "sr1": METHOD_SR1}
 
 
+def _dense_from_band(const double[:, ::1] ab):
+    """The symmetric n x n matrix whose lower band is ab (row j: H[j + d, j], d = 0..kd)."""
+    cdef Py_ssize_t n = ab.shape[0], w = ab.shape[1], j, d
+    H = np.zeros((n, n))
+    cdef double[:, ::1] h = H
+    with nogil:
+        for j in range(n):
+            for d in range(w):
+                if j + d < n:
+                    h[j + d, j] = ab[j, d]
+                    h[j, j + d] = ab[j, d]
+    return H
+
+
 def _full_from_lower(double[:, ::1] a):
     """Fill the strict upper triangle of a from its lower one, in place; returns a."""
     cdef Py_ssize_t i, j, n = a.shape[0]
@@ -716,8 +730,9 @@ def _full_from_lower(double[:, ::1] a):
 def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, dict options,
            hess, hook):
     """Run solve() (without the GIL where that pays). x, g: in/out. Returns a dict: status, nit, nhev, nskip,
-    f, and the method's model: 'hess' (Newton: the last Hessian evaluated, or None when it
-    was banded and 'hess_band' holds its (n, kd + 1) band; SR1: B), 'hess_inv' (BFGS), or
+    f, and the method's model: 'hess' (Newton: the last Hessian evaluated, dense, or None
+    when it was banded by a given hess_bandwidth and 'hess_band' holds its (n, kd + 1) band;
+    SR1: B), 'hess_inv' (BFGS), or
     'pairs' (L-BFGS: (S, Y), oldest first)."""
     cdef int meth = METHODS[method]
     cdef int n = <int>x.shape[0]
@@ -746,7 +761,12 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the band backup kept H: row j holds H[j + d, j], d = 0..kd
             ab = np.asarray(mat[(3 * kd + 2) * n:(4 * kd + 3) * n]).reshape(n, kd + 1)
-            result["hess_band"] = ab.copy()
+            if band == BAND_AUTO:
+                # the caller asked for no band: the dense array, made here in a loop (a
+                # sparse matrix and its toarray() cost more than a small solve)
+                result["hess"] = _dense_from_band(ab)
+            else:
+                result["hess_band"] = ab.copy()
     elif meth == METHOD_NEWTON:
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the strict upper triangle kept H; the diagonal backup is work[3n:4n]
