@@ -24,6 +24,11 @@ SciPy's counterparts, one group each (``vs=``):
 ``test_newton_c[n, vs]``           n = 10, fastnewton on the C objective (a LowLevelCallable from
                                    tests/cobjectives_min.c), SciPy on the Python one (it cannot
                                    take a LowLevelCallable). Target: >= 20x faster.
+``test_newton_c_auto_vs_dense[n]`` n = 8, 10: Newton's default (``hess_bandwidth='auto'``, which
+                                   goes tridiagonal here) on the C objective, timed, and the
+                                   median paired ratio default / ``hess_bandwidth=None``
+                                   (``paired_ratio``, 41 back-to-back pairs). Target: <= 1.1
+                                   (the default never slower than dense beyond noise).
 
 Quasi-Newton (issue 6), methods paired as bfgs <-> 'BFGS', lbfgs <-> 'L-BFGS-B' (no bounds; memory
 10 on both sides) and sr1 <-> 'trust-constr' with ``hess=SR1()``. L-BFGS-B runs with
@@ -304,6 +309,34 @@ def test_newton_c(ours_vs_scipy, benchmark, impl, c_ext_rosen, n, vs):
     _record("newton_c", (n, vs), benchmark)
 
 
+AUTO_SIZES = (8, 10)
+AUTO_TARGET = 1.1          # default ('auto') / hess_bandwidth=None, at most
+
+
+@pytest.mark.parametrize("n", AUTO_SIZES)
+def test_newton_c_auto_vs_dense(benchmark, paired, c_ext_rosen, n):
+    prob = _problems.get("extended_rosenbrock", n)
+    auto = _ours("newton", c_ext_rosen, None)
+    dense = _ours("newton", c_ext_rosen, None, hess_bandwidth=None)
+    x0 = prob.x0
+    ra, rd = auto(x0.copy()), dense(x0.copy())
+    for r in (ra, rd):
+        _assert_converged(prob, r, "fastnewton")
+        np.testing.assert_allclose(r.x, 1.0, rtol=0, atol=1e-6)
+    assert ra.nit == rd.nit and ra.njev < rd.njev      # the band saves gradients
+    rounds = 3 if benchmark.disabled else MAX_ROUNDS
+    benchmark.pedantic(auto, setup=lambda: ((x0.copy(),), {}), rounds=rounds, iterations=1,
+                       warmup_rounds=0 if benchmark.disabled else 1)
+    info = dict(n=n, auto_njev=int(ra.njev), dense_njev=int(rd.njev), nit=int(ra.nit))
+    if not benchmark.disabled:
+        info["auto_over_dense"] = paired(lambda: auto(x0.copy()), lambda: dense(x0.copy()))
+    benchmark.extra_info.update(info)
+    _info.setdefault("newton_auto", {})[n] = info
+    stats = getattr(getattr(benchmark, "stats", None), "stats", None)
+    if stats is not None:
+        info["auto_median"] = stats.median
+
+
 # -- quasi-Newton (issue 6) ---------------------------------------------------------------------
 
 _counts = {}     # method -> problem id -> (ours nfev+njev, scipy nfev+njev)
@@ -463,6 +496,7 @@ class _Summary:
                                          "extended Rosenbrock, Python objective")
         self._newton(tr, "newton_c", "Newton, extended Rosenbrock: fastnewton on the C "
                                      "objective, SciPy on the Python one")
+        self._auto(tr)
         self._counts(tr)
         self._qn(tr)
         self._simple(tr, "large", "L-BFGS, extended Rosenbrock, NumPy gradient: fastnewton "
@@ -518,6 +552,22 @@ class _Summary:
                 tr.write_line(line)
         for note in notes:
             tr.write_line(f"* {note}")
+
+    @staticmethod
+    def _auto(tr):
+        info = _info.get("newton_auto", {})
+        rows = [(n, i) for n, i in sorted(info.items()) if "auto_over_dense" in i]
+        if not rows:
+            return
+        tr.ensure_newline()
+        tr.write_sep("-", "Newton on the C objective: default ('auto') / hess_bandwidth=None, "
+                          f"median of 41 paired runs (target <= {AUTO_TARGET})")
+        tr.write_line(f"{'n':>4} {'auto':>11} {'ratio':>7} {'gradients auto/dense':>21}  target")
+        for n, i in rows:
+            t = _fmt_t(i["auto_median"]) if "auto_median" in i else "-"
+            r = i["auto_over_dense"]
+            tr.write_line(f"{n:>4} {t:>11} {r:>7.3f} {i['auto_njev']:>10}/{i['dense_njev']:<10}"
+                          f"  {_met(r, AUTO_TARGET)}")
 
     @staticmethod
     def _counts(tr):

@@ -32,7 +32,8 @@ enum fn_status {
     FN_CONVERGED_STEP = 5,   /* converged by step / function tolerance */
     FN_USER_ERROR = 6,       /* the user's Python callable raised (re-raised by the API) */
     FN_NOT_DESCENT = 7,      /* line search: the direction is not a descent direction */
-    FN_NO_MEMORY = 8         /* allocation failed */
+    FN_NO_MEMORY = 8,        /* allocation failed */
+    FN_UNBOUNDED = 9         /* f appears unbounded below (see fastnewton/_solvers.pyx) */
 };
 
 #ifdef __cplusplus

@@ -11,12 +11,15 @@ Usage::
     fun = cobj.rosen(value_only=True)   # "double (int, double *, void *)"
     fun = cobj.quadratic(A)             # 0.5 x^T A x, A in user_data (kept alive by the callable)
     fun, counts = cobj.counted_rosen()  # counts[0]: calls, counts[1]: calls asking for a gradient
+    fun, gate = cobj.gated_rosen()      # each call waits for an answer; gate.answering() answers
 """
+import contextlib
 import ctypes
 import os
 import shlex
 import subprocess
 import sysconfig
+import threading
 
 import numpy as np
 from scipy import LowLevelCallable
@@ -39,6 +42,7 @@ _SIGNATURES = {
     "quad_f": _VALUE,
     "counted_rosen_fg": _VALUE_GRAD,
     "counted_rosen_f": _VALUE,
+    "gated_rosen_fg": _VALUE_GRAD,
     "bad_signature": [_c_double, _c_void_p],
     "fd_hessian_floor": [_c_void_p, _c_void_p, _c_int, _p_double, _c_double, _c_int, _p_double],
 }
@@ -100,6 +104,38 @@ def rosen_grad(x):
     return g
 
 
+class Gate:
+    """The state of gated_rosen_fg (tests/cobjectives.c): ``calls``, ``answered``,
+    ``timeouts`` (calls that waited out the limit unanswered)."""
+
+    def __init__(self, limit_ms):
+        self.ud = np.array([0, 0, 0, int(limit_ms)], dtype=np.int64)
+        self.ptr = _voidp(self.ud)
+
+    calls = property(lambda self: int(self.ud[0]))
+    answered = property(lambda self: int(self.ud[1]))
+    timeouts = property(lambda self: int(self.ud[2]))
+
+    @contextlib.contextmanager
+    def answering(self):
+        """A Python thread answers every call while the block runs. It needs the GIL for
+        each answer (a Python store into ``ud``)."""
+        stop = threading.Event()
+        ud = self.ud
+
+        def answer():
+            while not stop.is_set():
+                ud[1] = ud[0]
+
+        t = threading.Thread(target=answer, daemon=True)
+        t.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            t.join()
+
+
 class CObjectives:
     """The loaded library and LowLevelCallable factories for its objectives; ``rosen_value``
     and ``rosen_grad`` are the Python twins of ``rosen_fg``."""
@@ -110,10 +146,16 @@ class CObjectives:
     def __init__(self, path):
         self.path = path
         self.lib = ctypes.CDLL(path)
-        for name, argtypes in _SIGNATURES.items():
-            fn = getattr(self.lib, name)
-            fn.restype = ctypes.c_double
-            fn.argtypes = argtypes
+        # the same library through PyDLL: its calls keep the GIL held (the GIL tests' controls)
+        self.pylib = ctypes.PyDLL(path)
+        for lib in (self.lib, self.pylib):
+            for name, argtypes in _SIGNATURES.items():
+                fn = getattr(lib, name)
+                fn.restype = ctypes.c_double
+                fn.argtypes = argtypes
+            lib.answer_calls.restype = ctypes.c_longlong
+            lib.answer_calls.argtypes = [_c_void_p, ctypes.c_longlong, _c_double,
+                                         ctypes.POINTER(ctypes.c_longlong)]
 
     def llc(self, name, user_data=None):
         """LowLevelCallable for the exported function `name` (signature from its argtypes)."""
@@ -144,6 +186,12 @@ class CObjectives:
         counts = np.zeros(2, dtype=np.int64)   # long long on every platform CPython supports
         ud = ctypes.cast(counts.ctypes.data_as(ctypes.POINTER(ctypes.c_longlong)), _c_void_p)
         return self.llc("counted_rosen_f" if value_only else "counted_rosen_fg", ud), counts
+
+    def gated_rosen(self, limit_ms=60_000):
+        """(callable, Gate): rosen_fg whose every call waits, up to `limit_ms`, for an answer
+        (see gated_rosen_fg in cobjectives.c and ``Gate.answering``)."""
+        gate = Gate(limit_ms)
+        return self.llc("gated_rosen_fg", gate.ptr), gate
 
     def bad_signature(self):
         """A LowLevelCallable with signature ``double (double, void *)``."""

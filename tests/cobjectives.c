@@ -14,12 +14,17 @@
  *   quad_fg / quad_f        f = 0.5 x^T A x, A (n x n, row-major doubles) passed as user_data
  *   counted_rosen_fg / _f   rosen, counting calls in user_data (long long[2]: all calls,
  *                           calls that asked for the gradient)
+ *   gated_rosen_fg          rosen, but each call waits until another thread has answered it
+ *                           (see its comment): the GIL tests' objective
+ *   answer_calls            answer gated calls from C, for a set number of calls
  *   bad_signature           double (double, void *): a signature fastnewton must reject
  *   fd_hessian_floor        benchmark floor: the gradient calls of a central FD Hessian, nothing
  *                           else (see its comment)
  */
+#define _POSIX_C_SOURCE 199309L      /* clock_gettime */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "fastnewton.h"
 
@@ -104,6 +109,58 @@ double counted_rosen_f(int n, const double *x, void *user_data)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Calls that wait for an answer (the GIL tests)                                               */
+
+/*
+ * user_data: long long[4] = {calls so far, calls answered, calls that timed out, time limit
+ * per call in ms}. Call k (k = 1, 2, ...) sets calls = k, then waits until answered >= k, or
+ * until the time limit passes (then timeouts += 1), and returns rosen_fg. A Python thread
+ * answers by storing calls into answered, which it can only do while it holds the GIL: so
+ * every call of a kernel that releases the GIL is answered at once, while a call made with
+ * the GIL held (through ctypes.PyDLL, say) waits out its whole limit. Nothing depends on
+ * timing when the GIL is free; the limit only bounds how long a failure takes.
+ */
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return 1e3 * (double)(t.tv_sec - t0->tv_sec) + 1e-6 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+double gated_rosen_fg(int n, const double *x, double *grad, void *user_data)
+{
+    volatile long long *ud = (volatile long long *)user_data;
+    long long k = ud[0] + 1;
+    struct timespec t0;
+    ud[0] = k;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (ud[1] < k) {
+        if (elapsed_ms(&t0) > (double)ud[3]) {
+            ud[2] += 1;
+            break;
+        }
+    }
+    return rosen_fg(n, x, grad, NULL);
+}
+
+/* Answer every gated call until `target` calls have been made or `seconds` have passed;
+ * *start gets the number of calls made on entry. Returns the number made on exit. Called
+ * through ctypes.PyDLL it answers while holding the GIL. */
+long long answer_calls(long long *user_data, long long target, double seconds, long long *start)
+{
+    volatile long long *ud = (volatile long long *)user_data;
+    struct timespec t0;
+    *start = ud[0];
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        long long c = ud[0];
+        ud[1] = c;
+        if (c >= target || elapsed_ms(&t0) > 1e3 * seconds)
+            return c;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* A signature outside the ABI                                                                 */
 
 double bad_signature(double t, void *user_data)
@@ -154,6 +211,7 @@ void cobjectives_abi_check(fn_value_grad *fg, fn_value *f)
     fg[0] = rosen_fg;
     fg[1] = quad_fg;
     fg[2] = counted_rosen_fg;
+    fg[3] = gated_rosen_fg;
     f[0] = rosen_f;
     f[1] = quad_f;
     f[2] = counted_rosen_f;

@@ -11,9 +11,6 @@
  *              + sum_j w_j exp(c_j . x)
  *       user_data: double[5n + 1 + m + m n] = d, b, q, s, k (n each), m, w (m), C (m x n,
  *       row-major). The tests' NumPy twin (Family.f / Family.grad) is the same formula.
- *   slow_fg               f = sum_i (x_i - 1)^2 / 2 after a busy loop of ``reps`` dependent
- *                         multiply-adds (user_data: double[1] = reps), to make a call cost
- *                         milliseconds in the GIL test
  *   ls_eval_floor         benchmark floor: k evaluations (value and gradient) at x + t_j p
  *                         through a function pointer, and nothing else
  */
@@ -55,24 +52,6 @@ double family_f(int n, const double *x, void *user_data)
     return family_fg(n, x, NULL, user_data);
 }
 
-double slow_fg(int n, const double *x, double *grad, void *user_data)
-{
-    long reps = (long)((const double *)user_data)[0];
-    volatile double t = 1.0;   /* volatile: the loop is the point, keep it */
-    double f = 0.0;
-    long r;
-    int i;
-    for (r = 0; r < reps; r++)
-        t = t * 0.999999 + 1e-6;
-    for (i = 0; i < n; i++) {
-        double u = x[i] - 1.0;
-        f += 0.5 * u * u;
-        if (grad != NULL)
-            grad[i] = u;
-    }
-    return f + 0.0 * t;
-}
-
 /*
  * The objective work of a line search and nothing else: for j < k, x_t = x + t[j] p and one
  * value-and-gradient call at x_t through fg, as the kernel makes them. work: 2n doubles.
@@ -96,6 +75,5 @@ double ls_eval_floor(fn_value_grad fg, void *user_data, int n, const double *x,
 void cobjectives_ls_abi_check(fn_value_grad *fg, fn_value *f)
 {
     fg[0] = family_fg;
-    fg[1] = slow_fg;
     f[0] = family_f;
 }

@@ -8,20 +8,13 @@
  *                                (problem 21; n even, decoupled pairs), the problem
  *                                fastnewton._problems.get("extended_rosenbrock", n) computes:
  *                                f = sum_{i<n/2} 100 (x_{2i+1} - x_{2i}^2)^2 + (1 - x_{2i})^2
- *   slow_ext_rosen_fg            the same, after a busy loop of user_data[0] iterations, and
- *                                counting its calls in user_data[1] (user_data: long long[2]):
- *                                a deliberately slow objective for the GIL tests
- *   hold_until                   spin until a call count reaches a target or a time limit
- *                                passes; called through ctypes.PyDLL it holds the GIL meanwhile
  *
  * Operation order, for bitwise twins in Python: each term is 100.0 * (t * t) + u * u with
  * t = x_{2i+1} - x_{2i} * x_{2i}, u = 1.0 - x_{2i}; the terms are summed left to right from 0.0
  * (as numpy.cumsum does, not numpy.sum's pairwise summation); the gradient is
  * g_{2i} = -400.0 * x_{2i} * t - 2.0 * u and g_{2i+1} = 200.0 * t, evaluated left to right.
  */
-#define _POSIX_C_SOURCE 199309L      /* clock_gettime */
 #include <stddef.h>
-#include <time.h>
 
 #include "fastnewton.h"
 
@@ -48,39 +41,9 @@ double ext_rosen_f(int n, const double *x, void *user_data)
     return ext_rosen_fg(n, x, NULL, user_data);
 }
 
-double slow_ext_rosen_fg(int n, const double *x, double *grad, void *user_data)
-{
-    volatile long long *ud = (volatile long long *)user_data;
-    long long k, spin = ud[0];
-    volatile double acc = 0.0;
-    for (k = 0; k < spin; k++)
-        acc += 1e-300;
-    ud[1] += 1;
-    return ext_rosen_fg(n, x, grad, NULL) + 0.0 * acc;
-}
-
-/* Spin until count[1] >= target or `seconds` have passed; *start gets count[1] on entry.
- * Returns count[1] on exit. */
-long long hold_until(const volatile long long *count, long long target, double seconds,
-                     long long *start)
-{
-    struct timespec t0, t;
-    *start = count[1];
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        long long c = count[1];
-        if (c >= target)
-            return c;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec) > seconds)
-            return c;
-    }
-}
-
 /* Type check against the ABI typedefs (an error under -Werror=incompatible-pointer-types). */
 void cobjectives_min_abi_check(fn_value_grad *fg, fn_value *f)
 {
     fg[0] = ext_rosen_fg;
-    fg[1] = slow_ext_rosen_fg;
     f[0] = ext_rosen_f;
 }

@@ -171,6 +171,45 @@ def test_auto_band_returns_the_hessian_it_last_took(name, n, x0, maxiter):
     np.testing.assert_allclose(r.hess, d.hess, rtol=0, atol=1e-6 * np.abs(d.hess).max())
 
 
+@pytest.mark.parametrize("n", [8, 10, 12])
+def test_auto_band_at_small_n(n):
+    """Where 'auto' picks the band (tridiagonal, 4 kd + 2 = 6 < n) the solve takes the dense
+    solve's iterates with fewer gradients, and res.hess is the dense ndarray of the last
+    (banded) Hessian: its band entries, zeros outside, symmetric (built directly rather than
+    through a sparse matrix, whose construction once cost more than a whole small solve)."""
+    p = _problems.get("extended_rosenbrock", n)
+    r = minimize(p.fun, p.x0, jac=p.grad)
+    d = minimize(p.fun, p.x0, jac=p.grad, options={"hess_bandwidth": None})
+    assert r.status == d.status == 0 and r.nit == d.nit and r.nhev == d.nhev
+    np.testing.assert_allclose(r.x, d.x, rtol=0, atol=1e-6)
+    assert r.njev - 1 - _fd_gradients(r, n, 1, True) <= r.nfev - 1
+    assert r.njev < d.njev
+    assert type(r.hess) is np.ndarray and r.hess.shape == (n, n)
+    assert np.array_equal(r.hess, r.hess.T)
+    assert np.count_nonzero(np.triu(r.hess, 2)) == 0
+    np.testing.assert_allclose(r.hess, d.hess, rtol=0, atol=1e-6 * np.abs(d.hess).max())
+
+
+@pytest.mark.parametrize("n", [2, 4, 6])
+def test_auto_band_too_narrow_a_gain_stays_dense(n):
+    """Below 4 kd + 2 < n (here kd = 1, n <= 6) a band would not halve the gradients: 'auto'
+    is then the dense solve itself, call for call and bit for bit."""
+    p = _problems.get("extended_rosenbrock", n)
+    r = minimize(p.fun, p.x0, jac=p.grad)
+    d = minimize(p.fun, p.x0, jac=p.grad, options={"hess_bandwidth": None})
+    assert (r.status, r.nit, r.nfev, r.njev, r.nhev) == (d.status, d.nit, d.nfev, d.njev,
+                                                         d.nhev)
+    assert np.array_equal(r.x, d.x) and np.array_equal(r.hess, d.hess)
+
+
+def test_dense_from_band_matches_numpy():
+    from fastnewton._solvers import _dense_from_band
+    rng = np.random.default_rng(5)
+    for n, kd in [(1, 0), (5, 0), (6, 2), (9, 8), (30, 3)]:
+        A = _random_banded(n, kd, rng, 0.0)
+        np.testing.assert_array_equal(_dense_from_band(_to_band(A, kd)), A)
+
+
 def test_auto_band_stays_dense_for_full_hessians():
     p = _problems.get("quadratic")
     n = p.x0.size

@@ -827,33 +827,19 @@ def test_args_reach_every_callable():
 # LowLevelCallable objectives
 
 class _MinCObjectives:
-    """tests/cobjectives_min.c, compiled and loaded twice: CDLL (ctypes releases the GIL in
-    calls) for LowLevelCallables, PyDLL (the GIL stays held during calls) for the controls."""
+    """tests/cobjectives_min.c, compiled and loaded as LowLevelCallables."""
 
     def __init__(self, cbuild, outdir):
         path = cbuild.compile_shared(outdir, os.path.join(HERE, "cobjectives_min.c"))
         self.lib = ctypes.CDLL(path)
-        self.pylib = ctypes.PyDLL(path)
         pd = ctypes.POINTER(ctypes.c_double)
-        for lib in (self.lib, self.pylib):
-            for name, argtypes in (
-                    ("ext_rosen_fg", [ctypes.c_int, pd, pd, ctypes.c_void_p]),
-                    ("slow_ext_rosen_fg", [ctypes.c_int, pd, pd, ctypes.c_void_p]),
-                    ("ext_rosen_f", [ctypes.c_int, pd, ctypes.c_void_p])):
-                getattr(lib, name).restype = ctypes.c_double
-                getattr(lib, name).argtypes = argtypes
-            lib.hold_until.restype = ctypes.c_longlong
-            lib.hold_until.argtypes = [ctypes.c_void_p, ctypes.c_longlong, ctypes.c_double,
-                                       ctypes.POINTER(ctypes.c_longlong)]
+        for name, argtypes in (("ext_rosen_fg", [ctypes.c_int, pd, pd, ctypes.c_void_p]),
+                               ("ext_rosen_f", [ctypes.c_int, pd, ctypes.c_void_p])):
+            getattr(self.lib, name).restype = ctypes.c_double
+            getattr(self.lib, name).argtypes = argtypes
 
     def llc(self, name, user_data=None):
         return LowLevelCallable(getattr(self.lib, name), user_data)
-
-    def slow(self, spin):
-        """(LowLevelCallable, ud): ud = int64[2] = [spin per call, calls so far]."""
-        ud = np.array([spin, 0], dtype=np.int64)
-        ptr = ctypes.cast(ud.ctypes.data_as(ctypes.POINTER(ctypes.c_longlong)), ctypes.c_void_p)
-        return self.llc("slow_ext_rosen_fg", ptr), ud
 
 
 @pytest.fixture(scope="module")
@@ -951,94 +937,66 @@ def test_thread_pool_gives_serial_results(cmin):
     assert sum(s.status == 0 for s in serial) >= 12
 
 
-def _count_during(work):
-    """Run `work()` in this thread while a Python thread counts; (count, seconds)."""
-    stop = threading.Event()
-    counter = [0]
-    started = threading.Event()
-
-    def count():
-        started.set()
-        c = 0
-        while not stop.is_set():
-            c += 1
-        counter[0] = c
-
-    t = threading.Thread(target=count)
-    t.start()
-    started.wait()
-    t0 = time.perf_counter()
-    work()
-    dt = time.perf_counter() - t0
-    stop.set()
-    t.join()
-    return counter[0], dt
+def _ungated_reference(cobj, x0):
+    """The solve of rosen_fg from x0 (gated_rosen_fg computes the very same numbers) and how
+    many calls it makes."""
+    llc, counts = cobj.counted_rosen()
+    return fastnewton.minimize(llc, x0), int(counts[0])
 
 
-def _slow_setup(cmin, n=20, seconds=0.4):
-    """A slow C objective whose full solve from the standard start takes about `seconds`:
-    (llc, ud, x0, reference result, calls per solve)."""
-    x0 = _problems.get("extended_rosenbrock", n).x0
-    llc, ud = cmin.slow(20000)
-    t0 = time.perf_counter()
-    ref = fastnewton.minimize(llc, x0)
-    dt = time.perf_counter() - t0
+def test_llc_solve_lets_python_threads_run(cobj, cbuild):
+    """Deterministic, no timing: every call of the objective waits until a Python thread has
+    answered it (gated_rosen_fg, tests/cobjectives.c), and the thread can answer only while
+    it holds the GIL. The solve ends with every call answered and none waiting out its limit,
+    on the iterates of the ungated solve: the GIL was free during each C evaluation. The
+    controls show the gate can tell: a call through ctypes.PyDLL, which keeps the GIL, goes
+    unanswered until its limit; the same call through ctypes.CDLL is answered."""
+    x0 = np.linspace(-1.5, 1.5, 12)
+    ref, calls = _ungated_reference(cobj, x0)
     assert ref.status == 0
-    ud[0] = max(1, int(20000 * seconds / max(dt, 1e-3)))
-    return llc, ud, x0, ref, int(ref.nfev)
-
-
-def test_llc_solve_lets_python_threads_run(cmin):
-    """A Python thread counts while the solve runs: at a good fraction of its rate alone, far
-    above its rate while the same C work runs with the GIL held (ctypes.PyDLL)."""
-    n = 20
-    llc, ud, x0, ref, calls = _slow_setup(cmin, n)
-    pd = ctypes.POINTER(ctypes.c_double)
-    big = np.array([ud[0] * calls, 0], dtype=np.int64)   # one call doing a whole solve's work
-    xc = x0.copy()
-    gc = np.empty(n)
-
-    def held():
-        cmin.pylib.slow_ext_rosen_fg(n, xc.ctypes.data_as(pd), gc.ctypes.data_as(pd),
-                                     big.ctypes.data_as(ctypes.c_void_p))
-
-    def solve():
+    llc, gate = cobj.gated_rosen()
+    with gate.answering():
         res = fastnewton.minimize(llc, x0)
-        np.testing.assert_array_equal(res.x, ref.x)
+    assert res.status == 0 and res.nit == ref.nit
+    np.testing.assert_array_equal(res.x, ref.x)
+    assert gate.calls == calls and gate.timeouts == 0, (gate.calls, calls, gate.timeouts)
 
-    outcomes = []
-    for attempt in range(3):
-        base_c, base_t = _count_during(lambda: time.sleep(0.3))
-        ctrl_c, ctrl_t = _count_during(held)
-        solve_c, solve_t = _count_during(solve)
-        base, ctrl, free = base_c / base_t, ctrl_c / ctrl_t, solve_c / solve_t
-        outcomes.append((round(base), round(ctrl), round(free), round(solve_t, 3)))
-        if free >= 0.25 * base and free >= 5.0 * ctrl:
-            return
-    pytest.fail(f"the counting thread hardly progressed during the LowLevelCallable solve: "
-                f"(rate alone, rate with the GIL held, rate during the solve, solve seconds): "
-                f"{outcomes}")
+    _, ctrl = cobj.gated_rosen(limit_ms=200)
+    x, g = x0.copy(), np.empty_like(x0)
+    pd = ctypes.POINTER(ctypes.c_double)
+    for lib, timeouts in ((cobj.pylib, 1), (cobj.lib, 1)):
+        with ctrl.answering():
+            lib.gated_rosen_fg(x.size, x.ctypes.data_as(pd), g.ctypes.data_as(pd), ctrl.ptr)
+        assert ctrl.timeouts == timeouts, lib
+    assert ctrl.calls == 2
 
 
-def test_llc_solve_completes_while_another_thread_holds_the_gil(cmin):
-    """Deterministic: once the solve loop (in a worker thread) runs, another thread takes the GIL and keeps it
-    (a C spin called through ctypes.PyDLL) until the objective has been called as often as a
-    full solve calls it. A solve that needed the GIL for anything would stall, and the holder
-    would give up at its time limit with the count short."""
-    llc, ud, x0, ref, calls = _slow_setup(cmin, 20, 0.5)
-    ud[1] = 0
+def test_llc_solve_completes_while_another_thread_holds_the_gil(cobj):
+    """Deterministic: a worker thread solves (as parallel solves do: in the main thread the
+    kernels take the GIL briefly every 256 C evaluations to notice Ctrl-C, see
+    _objective.pxd). Call 1, f(x0) before the loop, is answered from Python; call 2, the first
+    inside the loop, waits for an answer that only another thread gives: it takes the GIL and
+    keeps it (answer_calls through ctypes.PyDLL), answering every call, until the objective
+    has been called as often as a full solve calls it. A solve that needed the GIL for
+    anything would stall there, and the holder would give up at its limit with the count
+    short."""
+    x0 = np.linspace(-1.5, 1.5, 12)
+    ref, calls = _ungated_reference(cobj, x0)
+    llc, gate = cobj.gated_rosen()
+    ud = gate.ud
     out = {}
 
     def hog():
-        while ud[1] < 2:       # call 1 is f(x0) before the loop; call 2 is inside the loop
+        while True:             # answer call 1 from Python, leave call 2 waiting
+            c = int(ud[0])
+            if c >= 2:
+                break
+            ud[1] = c
             time.sleep(0)
         start = ctypes.c_longlong(0)
-        out["end"] = cmin.pylib.hold_until(ud.ctypes.data_as(ctypes.c_void_p), calls, 20.0,
-                                           ctypes.byref(start))
+        out["end"] = cobj.pylib.answer_calls(gate.ptr, calls, 60.0, ctypes.byref(start))
         out["start"] = start.value
 
-    # The solve runs in a worker thread, as parallel solves do: in the main thread the kernels
-    # take the GIL briefly every 256 C evaluations to notice Ctrl-C (see _objective.pxd).
     solver = threading.Thread(target=lambda: out.update(res=fastnewton.minimize(llc, x0)))
     th = threading.Thread(target=hog)
     th.start()
@@ -1047,7 +1005,7 @@ def test_llc_solve_completes_while_another_thread_holds_the_gil(cmin):
     th.join()
     res = out["res"]
     np.testing.assert_array_equal(res.x, ref.x)
-    assert res.nfev == calls == ud[1]
-    # the GIL was taken early in the solve and the solve still finished under it
-    assert out["start"] < calls // 2, out
-    assert out["end"] == calls, out
+    assert res.nfev == calls == gate.calls
+    # the GIL was taken at the loop's first call, and the whole solve ran under it
+    assert out["start"] == 2, out
+    assert out["end"] == calls and gate.timeouts == 0, (out, gate.timeouts)

@@ -22,6 +22,9 @@ ctypedef struct ls_result:
     double next_alpha      # FN_LINESEARCH_FAILED after all maxiter bracketing trials without a
                            # bracket (the last may be at amax): the step it would try next
                            # (2 alpha, capped at amax), unevaluated; else 0
+    int doublings          # the bracketing phase ran out of trial steps after doubling the
+                           # first one this many times, f still falling steeply (else 0)
+    int f_minus_inf        # 1 when f was -inf at some trial step (overflow below)
 
 cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double f0,
                       double dphi0, double alpha0, const ls_params *prm, double *x_out,

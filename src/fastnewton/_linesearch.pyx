@@ -28,10 +28,18 @@ fails Armijo by no more than that is accepted if the curvature condition holds t
 (Hager & Zhang's approximate Wolfe conditions). ``fastnewton.line_search`` keeps f_noise = 0.
 
 Guards: a direction with phi'(0) >= 0 is reported (FN_NOT_DESCENT) without evaluating
-anything; a non-finite phi at a trial step counts as "too far" (it becomes the upper end of
-the bracket, and the next trial is found by bisection); a user error in the objective stops
-the search at once (FN_USER_ERROR). On failure (FN_LINESEARCH_FAILED) the result holds the
-best point seen (lowest finite f below phi(0)), with its gradient, or alpha = 0.
+anything; a trial step whose point x + alpha p overflows, whose phi is not finite, or whose
+gradient has a non-finite entry counts as "too far" (it becomes the upper end of the
+bracket, and the next trial is found by bisection), so no step with a non-finite f or
+gradient is ever accepted (SciPy's search treats a NaN slope the same way: it never passes
+the curvature test); a user error in the objective stops the search at once
+(FN_USER_ERROR). On failure (FN_LINESEARCH_FAILED) the result holds the best point seen
+(lowest finite f below phi(0)) with its gradient, if that is finite, or alpha = 0.
+
+For the solvers' test of an objective unbounded below, the result also says how often the
+bracketing phase doubled the step when it ran out of trial steps without a bracket
+(res.doublings: f fell at least as fast as the Armijo line and the slope stayed steeper
+than c2 phi'(0) all the way) and whether some trial f was -inf (res.f_minus_inf).
 """
 from libc.math cimport fabs, sqrt, isfinite, INFINITY, NAN
 
@@ -99,36 +107,53 @@ cdef struct _search:
     double g_alpha       # the step at which gt holds the gradient (NaN: none)
     double best_alpha    # lowest finite f seen so far, and where
     double best_f
+    double prev_alpha    # the best before it (restored if best's gradient is not finite)
+    double prev_f
+    bint f_minus_inf     # some trial f was -inf
 
 
 cdef inline double _phi(_search *s, double alpha) noexcept nogil:
-    """phi(alpha); also the gradient when the objective gives both at once."""
+    """phi(alpha); also the gradient when the objective gives both at once. A point beyond
+    the floats (an overflowing x + alpha p) is not evaluated: phi = inf, too far."""
     cdef int i, n = s.o.n
     cdef double f
     for i in range(n):
         s.xt[i] = s.x[i] + alpha * s.p[i]
+    if not all_finite(s.xt, n):
+        return INFINITY
     if s.separate:
         f = obj_f(s.o, s.xt)
     else:
         f = obj_fg(s.o, s.xt, s.gt)
         s.g_alpha = alpha
-    if isfinite(f) and f < s.best_f:
-        s.best_f = f
-        s.best_alpha = alpha
+    if isfinite(f):
+        if f < s.best_f:
+            s.prev_f = s.best_f
+            s.prev_alpha = s.best_alpha
+            s.best_f = f
+            s.best_alpha = alpha
+    elif f < 0.0:
+        s.f_minus_inf = True
     return f
 
 
 cdef inline double _dphi(_search *s, double alpha, double f) noexcept nogil:
-    """phi'(alpha) at the point _phi was last called at (x_out already holds it)."""
+    """phi'(alpha) at the point _phi was last called at (x_out already holds it); NaN when
+    the gradient there has a non-finite entry (the point then cannot be the best one)."""
     if s.g_alpha != alpha:
         fn_g_at(s.o, s.xt, f, s.gt)
         s.g_alpha = alpha
+    if not all_finite(s.gt, s.o.n):
+        if s.best_alpha == alpha:
+            s.best_alpha = s.prev_alpha
+            s.best_f = s.prev_f
+        return NAN
     return _dot(s.o.n, s.gt, s.p)
 
 
 cdef inline int _accept(_search *s, double alpha, double f, double dphi) noexcept nogil:
     """1 if alpha is a strong-Wolfe point the extra condition (if any) accepts; -1 stop."""
-    if fabs(dphi) > -s.prm.c2 * s.dphi0:
+    if not (fabs(dphi) <= -s.prm.c2 * s.dphi0):
         return 0
     if s.prm.extra == NULL:
         return 1
@@ -141,17 +166,18 @@ cdef inline int _noise_accept(_search *s, double alpha, double f) noexcept nogil
     (SIAM J. Optim. 16, 2005), for the end of a solve, where f has stopped changing in its
     last digits but the gradient still carries information. 1 accept, 0 no, -1 stop."""
     cdef double d
-    if not (s.prm.f_noise > 0.0 and f <= s.f0 + s.prm.f_noise):
+    if not (s.prm.f_noise > 0.0 and isfinite(f) and f <= s.f0 + s.prm.f_noise):
         return 0
     d = _dphi(s, alpha, f)
     if s.o.error:
         return -1
-    return _accept(s, alpha, f, d)
+    return _accept(s, alpha, f, d)      # 0 for a NaN d
 
 
 cdef int _finish(_search *s, int status, double alpha, double f, double dphi,
                  ls_result *res) noexcept nogil:
     cdef int i
+    res.f_minus_inf = s.f_minus_inf
     if status == 0:
         res.alpha = alpha
         res.f = f
@@ -160,18 +186,22 @@ cdef int _finish(_search *s, int status, double alpha, double f, double dphi,
         return 0
     if status == FN_USER_ERROR or s.o.error:
         return FN_USER_ERROR
-    # failure: hand back the best point seen, with its gradient
+    # failure: hand back the best point seen, with its gradient (if finite)
     res.slope = NAN
     res.grad_valid = 0
     if s.best_alpha > 0.0:
-        res.alpha = s.best_alpha
-        res.f = s.best_f
         for i in range(s.o.n):
             s.xt[i] = s.x[i] + s.best_alpha * s.p[i]
         if s.g_alpha != s.best_alpha:
             fn_g_at(s.o, s.xt, s.best_f, s.gt)
+            s.g_alpha = s.best_alpha
             if s.o.error:
                 return FN_USER_ERROR
+        if not all_finite(s.gt, s.o.n):
+            s.best_alpha = 0.0
+    if s.best_alpha > 0.0:
+        res.alpha = s.best_alpha
+        res.f = s.best_f
         res.slope = _dot(s.o.n, s.gt, s.p)
         res.grad_valid = 1
     else:
@@ -221,6 +251,10 @@ cdef int _zoom(_search *s, double a_lo, double f_lo, double d_lo, double a_hi, d
         d_j = _dphi(s, a_j, f_j)
         if s.o.error:
             return FN_USER_ERROR
+        if d_j != d_j:                  # a non-finite gradient: too far
+            a_rec, f_rec = a_hi, f_hi
+            a_hi, f_hi = a_j, INFINITY
+            continue
         acc = _accept(s, a_j, f_j, d_j)
         if acc == 1:
             return _finish(s, 0, a_j, f_j, d_j, res)
@@ -261,11 +295,16 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
     s.g_alpha = NAN
     s.best_alpha = 0.0
     s.best_f = f0
+    s.prev_alpha = 0.0
+    s.prev_f = f0
+    s.f_minus_inf = False
     res.alpha = 0.0
     res.f = f0
     res.slope = dphi0
     res.grad_valid = 0
     res.next_alpha = 0.0
+    res.doublings = 0
+    res.f_minus_inf = 0
     if not (dphi0 < 0.0):
         return _finish(&s, FN_NOT_DESCENT, 0.0, 0.0, 0.0, res)
     if a > amax:
@@ -286,6 +325,8 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
         d = _dphi(&s, a, f)
         if o.error:
             return FN_USER_ERROR
+        if d != d:                      # a non-finite gradient: too far
+            return _zoom(&s, a_prev, f_prev, d_prev, a, INFINITY, res)
         acc = _accept(&s, a, f, d)
         if acc == 1:
             return _finish(&s, 0, a, f, d, res)
@@ -297,8 +338,16 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
             break                       # cannot extend beyond amax
         a_prev, f_prev, d_prev = a, f, d
         a = 2.0 * a if 2.0 * a < amax else amax
+        if i == prm.maxiter - 1:
+            # out of trial steps, every one of them steeply downhill (Armijo held and the
+            # slope stayed below c2 phi'(0)): report how far the step was stretched, and the
+            # step the bracketing would try next (2 alpha, capped at amax), unevaluated
+            acc = _finish(&s, FN_LINESEARCH_FAILED, 0.0, 0.0, 0.0, res)
+            res.doublings = prm.maxiter - 1
+            res.next_alpha = a
+            return acc
     if i == prm.maxiter - 1 and a > 0.0:
-        res.next_alpha = a              # all trials used (a: doubled, or amax after the break)
+        res.next_alpha = a              # all trials used, the last at amax
     return _finish(&s, FN_LINESEARCH_FAILED, 0.0, 0.0, 0.0, res)
 
 

@@ -26,6 +26,9 @@ MESSAGES = {
     4: "`callback` raised `StopIteration`.",
     5: "Optimization terminated successfully: the last step changed x (xtol, xrtol) or f "
        "(ftol) by no more than the tolerance.",
+    9: "f appears unbounded below: f fell steeply along every step stretched as far as the "
+       "line search goes, in several successive iterations (or f was -inf); x is the best "
+       "finite point found.",
 }
 # status 1 when the evaluation budget, not maxiter, ended the solve (SciPy's text)
 MAXFUN_MESSAGE = "Maximum number of function evaluations has been exceeded."

@@ -64,8 +64,10 @@ cdef Py_ssize_t mat_size(int method, int n, int m, int kd) noexcept nogil
 cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil
 cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                const solve_opts *opt, solve_out *out) noexcept nogil
-cdef bint bfgs_update(int n, double *h, const double *s, const double *y,
-                      double *u) noexcept nogil
+cdef double curvature_floor(int n, const double *s, const double *g0,
+                            const double *g1) noexcept nogil
+cdef bint bfgs_update(int n, double *h, const double *s, const double *y, double *u,
+                      double sy_min) noexcept nogil
 cdef bint sr1_update(int n, double *b, const double *s, const double *y, double *v,
                      double r) noexcept nogil
 cdef void lbfgs_direction(int n, int m, int npairs, int head, const double *S,

@@ -26,8 +26,17 @@ ed., chapters 3, 6, 7):
   all four methods). B may also be nearly singular, making p huge, so the first trial step
   is capped at ten times the length of the previous step: a trust radius in effect.
 
-A quasi-Newton update is skipped (and counted) unless s^T y > sqrt(eps) ||s|| ||y||; under the
-strong Wolfe conditions s^T y >= (1 - c2) |g^T s| > 0, so this only guards rounding.
+A BFGS or L-BFGS update is skipped (and counted) unless s^T y exceeds the rounding it carries:
+    s^T y > (n + 10) eps sum_i |s_i| (|g_i| + |g+_i|)   (curvature_floor),
+the bound on the error of the computed s^T y from gradients each good to a few ulps (10
+ulps of noise allowed) and a dot product of n terms (gamma_n): below it, even the sign of
+s^T y is rounding and 1 / s^T y garbage. Under the strong Wolfe conditions
+s^T y >= (1 - c2) |g^T s| > 0, so the test only guards rounding. (Dennis & Schnabel's
+cosine test s^T y > sqrt(eps) ||s|| ||y||, used before, is not about rounding: for y = B s
+the cosine of s and y can be as small as 2 / sqrt(cond B), so on an ill-conditioned problem
+it throws away exact curvature pairs. On Powell's badly scaled function, cond B ~ 1e18 at
+the minimizer, it skipped every pair from some iteration on, leaving BFGS to crawl with a
+frozen H until maxiter, or not, depending on the last bits of the BLAS kernel in use.)
 
 Step safeguards: the Newton trial step is capped at 1e3 max(1, ||x||) (a nearly singular but
 positive definite H gives an enormous p), SR1's as above; when the line search finds no
@@ -42,8 +51,38 @@ maxiter iterations, or an iteration that leaves more than maxfun values computed
 search fails along the method's direction and along steepest descent (2); a non-finite Hessian
 (3); the iteration hook asks to stop (4); a step that changes x by at most xtol relative, or
 (SciPy's tests) whose length is at most xrtol (xrtol + ||x||), or that lowers f by at most
-ftol max(|f|, |f_new|, 1) (5). Every stop leaves the best point found in x (the iterates
-decrease f monotonically) with its f and g.
+ftol max(|f|, |f_new|, 1) (5); f appears unbounded below (9, below). Every stop leaves the
+best point found in x (the iterates decrease f monotonically) with its f and g, all finite:
+the line search never accepts a point where x, f or a gradient entry is not finite (such a
+trial is "too far"), and a gradient with a non-finite entry never passes the gtol test (its
+norm reads it as inf, where a plain max would read NaN as 0).
+
+Unbounded below (status 9): the solve stops when
+  (a) some trial f is -inf (f has overflowed below every float), or
+  (b) in UNBOUNDED_RUNS = 3 successive iterations
+      (i) the line search ran out of trial steps while still stretching the step: it
+          doubled its first trial step (the method's own, or its capped length) at least
+          UNBOUNDED_DOUBLINGS = 10 times, every trial satisfying Armijo (f falling at least
+          linearly, c1 alpha phi'(0)) with the slope still steeper than c2 phi'(0)
+          (res.doublings), and
+      (ii) f is below f0 - |f0| (f0 = f(x0); for f0 > 0: below zero).
+Why: along a descent direction of a function bounded below, a strong Wolfe step exists
+(Nocedal & Wright, Lemma 3.1) and the bracketing phase finds it once the step passes the
+region where f stops falling steeply. A first step short by a factor over 1000 happens (a
+first iteration, a stale quasi-Newton scale, a capped step), but the accepted step then
+teaches the model that scale; when instead the slope stays steep (within c2 of its start at
+every trial) out to 1000 times the first trial step at three successive points, each that
+far beyond the last, f falls linearly over ever longer ranges. (ii) asks f itself to agree:
+it has fallen by more than its own size, which a function bounded below by 0 (any sum of
+squares) never does; (i) alone was seen to stop SR1 on sums of squares started far out,
+whose shifted (indefinite) models and capped steps keep the first trial short while f
+falls steeply over a wide range.
+A linear f stops after 3 to 6 iterations (60 to 120 evaluations) rather than running 200 n
+iterations of ever longer steps. SNOPT's "unbounded objective value" and "unbounded step
+size" tests (Gill, Murray & Saunders, User's Guide for SNOPT 7) judge the same evidence
+against absolute limits (|f| > 1e15, alpha ||p|| > 1e18); (b) needs no scale of x, and of f
+only its sign relative to f0. The point returned is the best finite one. With
+ls_maxiter <= 10 a search cannot double its step 10 times, and only (a) applies.
 
 Memory: the caller allocates once x, g (n), mat (mat_size: n*n; (4kd+3) n for a given band;
 2*m*n + 2m for L-BFGS) and work (work_size); nothing is allocated inside the loop. Matrices are C-ordered; LAPACK's and
@@ -56,7 +95,7 @@ from scipy.linalg.cython_blas cimport dsymv, dsyr2
 
 from fastnewton.fastnewton_h cimport (FN_CONVERGED, FN_MAXITER, FN_LINESEARCH_FAILED,
                                       FN_NONFINITE, FN_CALLBACK_STOP, FN_CONVERGED_STEP,
-                                      FN_USER_ERROR)
+                                      FN_USER_ERROR, FN_UNBOUNDED)
 from fastnewton._objective cimport fn_objective, FD_CENTRAL
 from fastnewton._fdiff cimport (fd_hessian_grad, fd_hessian_values, fd_hessian_band, fn_g,
                                 default_rel_step)
@@ -64,23 +103,28 @@ from fastnewton._linalg cimport (modified_chol, chol_solve, all_finite, modified
                                  band_chol_solve)
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
 
-cdef double SQRT_EPS = 1.4901161193847656e-08
 cdef double STEP_MAX = 1e3
 cdef double F_NOISE_ULPS = 10.0
+cdef int UNBOUNDED_DOUBLINGS = 10
+cdef int UNBOUNDED_RUNS = 3
 
 
 cdef inline double _amax(int n, const double *v) noexcept nogil:
+    """max_i |v_i|; inf when some v_i is not finite (NaN compares false, so a plain max would
+    read a NaN gradient as converged)."""
     cdef int i
     cdef double m = 0.0
     for i in range(n):
-        if fabs(v[i]) > m:
+        if not (fabs(v[i]) <= m):
+            if not isfinite(v[i]):
+                return INFINITY
             m = fabs(v[i])
     return m
 
 
 cdef double _gnorm(int n, const double *g, double ord) noexcept nogil:
     """The norm gtol is compared with (SciPy's vecnorm): max|g_i| for ord = inf, min|g_i| for
-    -inf, else (sum |g_i|^ord)^(1/ord)."""
+    -inf, else (sum |g_i|^ord)^(1/ord); inf (never converged) when some g_i is not finite."""
     cdef int i
     cdef double s
     if ord == INFINITY:
@@ -88,6 +132,8 @@ cdef double _gnorm(int n, const double *g, double ord) noexcept nogil:
     if ord == -INFINITY:
         s = INFINITY
         for i in range(n):
+            if not isfinite(g[i]):
+                return INFINITY
             s = fabs(g[i]) if fabs(g[i]) < s else s
         return s
     s = 0.0
@@ -155,13 +201,25 @@ cdef Py_ssize_t work_size(int method, int n, int m, int kd) noexcept nogil:
 # ---------------------------------------------------------------------------------------------
 # The updates (exposed to tests through the Python entry points below)
 
-cdef bint bfgs_update(int n, double *h, const double *s, const double *y,
-                      double *u) noexcept nogil:
-    """Inverse BFGS update of h (lower triangle, C order) in place; False if skipped."""
+cdef double curvature_floor(int n, const double *s, const double *g0,
+                            const double *g1) noexcept nogil:
+    """(n + 10) eps sum_i |s_i| (|g0_i| + |g1_i|): a bound on the rounding in s^T y computed
+    from y = g1 - g0, gradients with a few ulps of error each (see the module docstring)."""
+    cdef int i
+    cdef double t = 0.0
+    for i in range(n):
+        t += fabs(s[i]) * (fabs(g0[i]) + fabs(g1[i]))
+    return (n + 10.0) * DBL_EPSILON * t
+
+
+cdef bint bfgs_update(int n, double *h, const double *s, const double *y, double *u,
+                      double sy_min) noexcept nogil:
+    """Inverse BFGS update of h (lower triangle, C order) in place; False (skipped) unless
+    s^T y > sy_min."""
     cdef double sy = _dot(n, s, y), rho, yu, c, one = 1.0, zero = 0.0
     cdef int inc = 1, i
     cdef char uplo = b'U'
-    if not (sy > SQRT_EPS * sqrt(_dot(n, s, s) * _dot(n, y, y))):
+    if not (sy > sy_min and sy > 0.0):
         return False
     rho = 1.0 / sy
     # u = H y
@@ -406,6 +464,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     cdef int n = o.n, i, j, status, ret, method = opt.method, m = opt.memory
     cdef Py_ssize_t nn = n
     cdef bint vanished, fresh = True        # fresh: the model has learned nothing yet
+    cdef int nsteep = 0                     # successive fully stretched searches (status 9)
     cdef double *p = work
     cdef double *xt = work + nn
     cdef double *gt = work + 2 * nn
@@ -414,7 +473,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
     cdef double *Y = mat + <Py_ssize_t>m * n
     cdef double *rho = mat + 2 * <Py_ssize_t>m * n
     cdef double *lalpha = rho + m
-    cdef double f = out.f, dphi0, alpha0, t, sy, smax, slen = 0.0
+    cdef double f = out.f, dphi0, alpha0, t, sy, smax, slen = 0.0, fstart = out.f
     cdef ls_result res
     cdef ls_params lsp = opt.ls
     cdef char uplo = b'U'
@@ -498,7 +557,8 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
         if status == FN_USER_ERROR:
             break
         if status != 0 and not (res.alpha > 0.0 and res.grad_valid):
-            status = FN_LINESEARCH_FAILED   # (not-descent included): x is the best point
+            # (not-descent included): x is the best point
+            status = FN_UNBOUNDED if res.f_minus_inf else FN_LINESEARCH_FAILED
             break
         # ---- learn from the step: s = x_t - x, y = g_t - g
         if method == METHOD_LBFGS:
@@ -507,8 +567,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 S[<Py_ssize_t>j * n + i] = xt[i] - x[i]
                 Y[<Py_ssize_t>j * n + i] = gt[i] - g[i]
             sy = _dot(n, S + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)
-            if sy > SQRT_EPS * sqrt(_dot(n, S + <Py_ssize_t>j * n, S + <Py_ssize_t>j * n)
-                                    * _dot(n, Y + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)):
+            if sy > 0.0 and sy > curvature_floor(n, S + <Py_ssize_t>j * n, g, gt):
                 rho[j] = 1.0 / sy
                 out.head = (j + 1) % m
                 if out.npairs < m:
@@ -527,7 +586,8 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                     t = _dot(n, aux + nn, aux + nn)
                     _identity(n, mat, sy / t if method == METHOD_BFGS else t / sy)
             if method == METHOD_BFGS:
-                ret = bfgs_update(n, mat, aux, aux + nn, aux + 2 * nn)
+                ret = bfgs_update(n, mat, aux, aux + nn, aux + 2 * nn,
+                                  curvature_floor(n, aux, g, gt))
             else:
                 ret = sr1_update(n, mat, aux, aux + nn, aux + 2 * nn, opt.sr1_r)
             if ret:
@@ -549,6 +609,14 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             if ret != 0:
                 status = FN_CALLBACK_STOP if ret > 0 else FN_USER_ERROR
                 break
+        # ---- f unbounded below? (module docstring)
+        if res.doublings >= UNBOUNDED_DOUBLINGS and f < fstart - fabs(fstart):
+            nsteep += 1
+        else:
+            nsteep = 0
+        if res.f_minus_inf or nsteep >= UNBOUNDED_RUNS:
+            status = FN_UNBOUNDED
+            break
         if vanished:
             status = (FN_CONVERGED if _gnorm(n, g, opt.gnorm_ord) <= opt.gtol
                       else FN_CONVERGED_STEP)
@@ -675,6 +743,20 @@ METHODS = {"newton": METHOD_NEWTON, "bfgs": METHOD_BFGS, "lbfgs": METHOD_LBFGS,
            "sr1": METHOD_SR1}
 
 
+def _dense_from_band(const double[:, ::1] ab):
+    """The symmetric n x n matrix whose lower band is ab (row j: H[j + d, j], d = 0..kd)."""
+    cdef Py_ssize_t n = ab.shape[0], w = ab.shape[1], j, d
+    H = np.zeros((n, n))
+    cdef double[:, ::1] h = H
+    with nogil:
+        for j in range(n):
+            for d in range(w):
+                if j + d < n:
+                    h[j + d, j] = ab[j, d]
+                    h[j, j + d] = ab[j, d]
+    return H
+
+
 def _full_from_lower(double[:, ::1] a):
     """Fill the strict upper triangle of a from its lower one, in place; returns a."""
     cdef Py_ssize_t i, j, n = a.shape[0]
@@ -688,8 +770,9 @@ def _full_from_lower(double[:, ::1] a):
 def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, dict options,
            hess, hook):
     """Run solve() (without the GIL where that pays). x, g: in/out. Returns a dict: status, nit, nhev, nskip,
-    f, and the method's model: 'hess' (Newton: the last Hessian evaluated, or None when it
-    was banded and 'hess_band' holds its (n, kd + 1) band; SR1: B), 'hess_inv' (BFGS), or
+    f, and the method's model: 'hess' (Newton: the last Hessian evaluated, dense, or None
+    when it was banded by a given hess_bandwidth and 'hess_band' holds its (n, kd + 1) band;
+    SR1: B), 'hess_inv' (BFGS), or
     'pairs' (L-BFGS: (S, Y), oldest first)."""
     cdef int meth = METHODS[method]
     cdef int n = <int>x.shape[0]
@@ -721,7 +804,12 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the band backup kept H: row j holds H[j + d, j], d = 0..kd
             ab = np.asarray(mat[(3 * kd + 2) * n:(4 * kd + 3) * n]).reshape(n, kd + 1)
-            result["hess_band"] = ab.copy()
+            if band == BAND_AUTO:
+                # the caller asked for no band: the dense array, made here in a loop (a
+                # sparse matrix and its toarray() cost more than a small solve)
+                result["hess"] = _dense_from_band(ab)
+            else:
+                result["hess_band"] = ab.copy()
     elif meth == METHOD_NEWTON:
         if out.nhev > 0 and out.status != FN_NONFINITE:
             # the strict upper triangle kept H; the diagonal backup is work[3n:4n]
@@ -746,10 +834,17 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
 
 # ---- the updates alone, for tests
 
-def _bfgs_update(double[:, ::1] h, const double[::1] s, const double[::1] y):
-    """Apply one inverse-BFGS update to the lower triangle of h in place; False if skipped."""
+def _bfgs_update(double[:, ::1] h, const double[::1] s, const double[::1] y,
+                 double sy_min=0.0):
+    """Apply one inverse-BFGS update to the lower triangle of h in place; False if skipped
+    (s^T y <= max(sy_min, 0))."""
     cdef double[::1] u = np.empty(s.shape[0])
-    return bfgs_update(<int>s.shape[0], &h[0, 0], &s[0], &y[0], &u[0])
+    return bfgs_update(<int>s.shape[0], &h[0, 0], &s[0], &y[0], &u[0], sy_min)
+
+
+def _curvature_floor(const double[::1] s, const double[::1] g0, const double[::1] g1):
+    """The s^T y below which BFGS and L-BFGS skip a pair (see curvature_floor)."""
+    return curvature_floor(<int>s.shape[0], &s[0], &g0[0], &g1[0])
 
 
 def _sr1_update(double[:, ::1] b, const double[::1] s, const double[::1] y, double r=1e-8):

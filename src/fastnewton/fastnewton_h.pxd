@@ -14,3 +14,4 @@ cdef extern from "fastnewton.h" nogil:
         FN_USER_ERROR
         FN_NOT_DESCENT
         FN_NO_MEMORY
+        FN_UNBOUNDED
