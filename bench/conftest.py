@@ -53,6 +53,15 @@ def _record_blas_threads(request, _one_blas_thread):
         request.getfixturevalue("benchmark").extra_info["blas_threads"] = _blas_threads()
 
 
+def pytest_addoption(parser, pluginmanager):
+    """The ratio regression gate, bench/_gate.py: --ratio-baseline, --ratio-save, marker gate."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gate.py")
+    spec = importlib.util.spec_from_file_location("_fastnewton_bench_gate", path)
+    gate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gate)
+    pluginmanager.register(gate, "fastnewton-ratio-gate")
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["blas_threads"] = _observed.get("blas_threads", BLAS_THREADS)
 
