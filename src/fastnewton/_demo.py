@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from . import _problems
-from ._minimize import minimize
+from ._minimize import _METHOD_OPTIONS, minimize
 
 DEMO_PROBLEMS = (
     ("rosenbrock", None),
@@ -71,7 +71,7 @@ def _best_time(fn, repeat):
     return best, out
 
 
-METHODS = ("newton", "bfgs", "lbfgs", "sr1")
+METHODS = tuple(_METHOD_OPTIONS)          # newton, bfgs, lbfgs, sr1
 
 
 def _positive_int(text):
