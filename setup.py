@@ -4,14 +4,22 @@ Every ``src/fastnewton/_*.pyx`` becomes one extension module. BLAS/LAPACK come t
 ``scipy.linalg.cython_blas`` / ``cython_lapack`` (function pointers resolved at import), so
 nothing links a system BLAS and the wheel depends on numpy and scipy only.
 
-Set ``FASTNEWTON_BOUNDSCHECK=1`` to build with bounds checking on (debug CI runs).
+Wheels stay small: on GCC/clang the extensions are built without debug information (``-g0``
+after Python's own ``-g``) and, on Linux and other ELF platforms, linked stripped (``-s``); on
+macOS the linker drops local symbols and debug notes (``-Wl,-S,-x``). MSVC builds keep the
+compiler's defaults (release builds there carry no debug information in the .pyd).
+
+Set ``FASTNEWTON_BOUNDSCHECK=1`` to build with bounds checking on and debug information kept
+(debug CI runs).
 """
 import os
+import sys
 from glob import glob
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,11 +39,27 @@ extensions = [
         sources=[os.path.relpath(path, HERE)],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
     )
     for path in sorted(glob(os.path.join(HERE, "src", "fastnewton", "_*.pyx")))
 ]
 
+
+class build_ext_small(build_ext):
+    """Optimization and size flags chosen by the compiler actually used (MSVC rejects -O3)."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type in ("unix", "mingw32", "cygwin"):   # GCC or clang
+            compile_args = ["-O3"] if debug else ["-O3", "-g0"]
+            if debug:
+                link_args = []
+            elif sys.platform == "darwin":
+                link_args = ["-Wl,-S,-x"]      # ld64: no debug notes, no local symbols
+            else:
+                link_args = ["-s"]             # ELF: strip the symbol table and debug sections
+            for ext in self.extensions:
+                ext.extra_compile_args = compile_args + list(ext.extra_compile_args)
+                ext.extra_link_args = link_args + list(ext.extra_link_args)
+        super().build_extensions()
 
 
 class build_py_with_header(build_py):
@@ -51,4 +75,4 @@ class build_py_with_header(build_py):
 
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives),
-      cmdclass={"build_py": build_py_with_header})
+      cmdclass={"build_py": build_py_with_header, "build_ext": build_ext_small})

@@ -62,6 +62,15 @@ def _record_blas_threads(request, _default_blas_threads):
         request.getfixturevalue("benchmark").extra_info["blas_threads"] = _blas_threads()
 
 
+def pytest_addoption(parser, pluginmanager):
+    """The ratio regression gate, bench/_gate.py: --ratio-baseline, --ratio-save, marker gate."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gate.py")
+    spec = importlib.util.spec_from_file_location("_fastnewton_bench_gate", path)
+    gate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gate)
+    pluginmanager.register(gate, "fastnewton-ratio-gate")
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["blas_threads"] = _observed.get("blas_threads", _blas_threads())
     machine_info["blas_setting"] = _observed.get("blas_setting", _blas_setting())

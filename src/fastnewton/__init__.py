@@ -8,8 +8,15 @@ __version__ = "0.1.0"
 
 
 def get_include():
-    """The folder holding fastnewton.h and the .pxd files, for building Cython code that
-    cimports fastnewton's kernels (add it to the extension's include_dirs)."""
+    """The folder holding fastnewton.h and the .pxd files, for Cython code that cimports
+    fastnewton's kernels.
+
+    Returns
+    -------
+    str
+        Add it to the extension's ``include_dirs`` (and to ``cythonize``'s
+        ``include_path``).
+    """
     import os
     here = os.path.dirname(os.path.abspath(__file__))
     if os.path.exists(os.path.join(here, "fastnewton.h")):

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from . import _problems
-from ._minimize import minimize
+from ._minimize import _METHOD_OPTIONS, minimize
 
 DEMO_PROBLEMS = (
     ("rosenbrock", None),
@@ -71,13 +71,28 @@ def _best_time(fn, repeat):
     return best, out
 
 
-def run(argv=()):
-    parser = argparse.ArgumentParser(prog="python -m fastnewton demo", description=__doc__)
-    parser.add_argument("--method", default="newton", help="fastnewton method (default newton)")
-    parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best is shown)")
-    ns = parser.parse_args(list(argv))
-    methods = ["newton", "bfgs", "lbfgs", "sr1"] if ns.method.lower() == "all" else [ns.method.lower()]
-    for method in methods:
+METHODS = tuple(_METHOD_OPTIONS)          # newton, bfgs, lbfgs, sr1
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_arguments(parser):
+    """The demo's options, on `parser` (``python -m fastnewton demo`` builds it)."""
+    parser.add_argument("--method", default="newton", type=str.lower,
+                        choices=METHODS + ("all",),
+                        help="fastnewton method, or 'all' for the four (default: newton)")
+    parser.add_argument("--repeat", type=_positive_int, default=3,
+                        help="timing repeats; the best is shown (default: 3)")
+
+
+def run_parsed(ns):
+    """Print the tables for parsed options `ns` (``method``, ``repeat``)."""
+    for method in METHODS if ns.method == "all" else (ns.method,):
         _table(method, ns.repeat)
 
 

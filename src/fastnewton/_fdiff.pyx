@@ -322,9 +322,10 @@ def gradient(fun, x, args=(), method="central", rel_step=None):
     Parameters
     ----------
     fun : callable or scipy.LowLevelCallable
-        ``fun(x, *args) -> float``, or a LowLevelCallable with one of the signatures in
-        ``fastnewton._objective.ACCEPTED_SIGNATURES`` (its gradient argument, if any, is not
-        used: the derivative is approximated from values). A C objective runs without the GIL.
+        ``fun(x, *args) -> float``, or a LowLevelCallable with signature
+        ``double (int, double *, double *, void *)`` or ``double (int, double *, void *)``
+        (``const double *`` for x is accepted too; a gradient argument is passed NULL: the
+        derivative is approximated from values). A C objective runs without the GIL.
     x : array_like, shape (n,)
         Point of evaluation. Converted to float64; never modified.
     args : tuple, optional
@@ -333,8 +334,8 @@ def gradient(fun, x, args=(), method="central", rel_step=None):
         Central differences (2n evaluations, error O(eps^(2/3))) or forward differences
         (n + 1 evaluations, error O(eps^(1/2))). '3-point' and '2-point' are synonyms.
     rel_step : float, optional
-        Relative step r: coordinate i moves by r * max(1, |x_i|), rounded so the step is
-        exactly representable. Default: eps^(1/3) central, eps^(1/2) forward.
+        Relative step r: coordinate i moves by ``r * max(1, |x_i|)``, rounded so the step
+        is exactly representable. Default: eps^(1/3) central, eps^(1/2) forward.
 
     Returns
     -------

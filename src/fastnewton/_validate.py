@@ -1,4 +1,4 @@
-"""Input checks shared by every public function (DESIGN.md, "Bad input and faults")."""
+"""Input checks shared by every public function (docs/design.md, "Bad input and faults")."""
 import math
 
 import numpy as np
