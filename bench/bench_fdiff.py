@@ -21,7 +21,7 @@ Two groups, each over n in (10, 100, 500):
     for the floor), so the ctypes call overhead of the floor is amortized: compare per round.
     The hessian / floor ratios are printed at the end of this module's run.
 
-Run with ``--benchmark-group-by=param`` (see conftest.py); BLAS is pinned to one thread there.
+Run with ``--benchmark-group-by=param`` (see conftest.py).
 """
 import ctypes
 

@@ -23,7 +23,7 @@ Three groups:
         run), and nothing else, in one ctypes call. fastnewton / c-floor is the cost of
         everything the search adds (validation, allocation, the Python layer); target <= 1.2.
 
-Run with ``--benchmark-group-by=param`` (see conftest.py); BLAS is pinned to one thread there.
+Run with ``--benchmark-group-by=param`` (see conftest.py).
 The fastnewton / c-floor ratios and the evaluation counts are printed after the tables.
 """
 import ctypes

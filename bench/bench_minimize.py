@@ -63,7 +63,7 @@ compared, since e.g. box_3d has a line of minimizers).
 Rounds: each benchmark first runs its solve once untimed (that run is the warm-up) and takes as
 many rounds as fit in BUDGET seconds, at least 3 (2 for a problem-set round); n = 10**6 takes
 3 rounds and no warm-up. The machine is shared and noisy: read ratios within one run only.
-Run with ``--benchmark-group-by=param`` (see conftest.py); BLAS is pinned to one thread there.
+Run with ``--benchmark-group-by=param`` (see conftest.py).
 """
 import ctypes
 import os

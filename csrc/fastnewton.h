@@ -22,7 +22,7 @@ typedef double (*fn_value)(int n, const double *x, void *user_data);
  * non-zero to stop the solve (an error the caller has recorded). */
 typedef int (*fn_hessian)(int n, const double *x, double *hess, void *user_data);
 
-/* Status codes shared by all solvers (DESIGN.md, "Status codes"). */
+/* Status codes shared by all solvers (docs/design.md, "Status codes"). */
 enum fn_status {
     FN_CONVERGED = 0,        /* gradient tolerance reached */
     FN_MAXITER = 1,          /* maximum number of iterations */

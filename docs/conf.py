@@ -33,37 +33,3 @@ numpydoc_validation_checks = {"PR01", "PR02", "PR03", "RT01"}
 
 html_theme = "alabaster"
 html_static_path = []
-
-
-# TEMPORARY, for the lead to remove: docstring fixes that belong in src/fastnewton/_minimize.py
-# (another change owned that file when these docs were set up). Each replaces the installed
-# function's docstring text only while the old text is still there, so it does nothing once
-# the source carries the fix; a changed docstring that still breaks -W fails the build.
-def _pending_docstring_fixes():
-    from fastnewton import _minimize
-
-    fixes = {
-        _minimize.minimize: [(
-            "the caller vouching that H_ij = 0 for |i - j| > k, unchecked",
-            "the caller vouching that ``H[i, j] = 0`` for ``|i - j| > k``, unchecked")],
-        _minimize.scipy_method: [(
-            "fastnewton's options.\n    ",
-            "fastnewton's options.\n\n"
-            "    Parameters\n"
-            "    ----------\n"
-            "    method : str, optional\n"
-            "        A method name as for `minimize`: ``'newton'`` (default), ``'bfgs'``,\n"
-            "        ``'lbfgs'``, ``'sr1'``.\n\n"
-            "    Returns\n"
-            "    -------\n"
-            "    callable\n"
-            "        The custom method SciPy calls as ``method(fun, x0, args, **kwargs)``;\n"
-            "        it returns `minimize`'s ``OptimizeResult``.\n    ")],
-    }
-    for func, pairs in fixes.items():
-        for old, new in pairs:
-            if func.__doc__ and old in func.__doc__:
-                func.__doc__ = func.__doc__.replace(old, new)
-
-
-_pending_docstring_fixes()

@@ -41,7 +41,7 @@ intended) + Q (rounding of the quotient itself and of the analytic reference):
 
 Everything else tests properties: exact symmetry, agreement with SciPy's approx_derivative,
 bitwise agreement between a Python objective and its C twin (tests/cobjectives.c), evaluation
-counts, and the bad-input table of DESIGN.md.
+counts, and the bad-input table of docs/design.md.
 """
 import math
 import threading
@@ -60,7 +60,7 @@ EPS = np.finfo(np.float64).eps
 U = EPS / 2
 LIBM_ULPS = 4
 LIBM = LIBM_ULPS * EPS          # relative error bound of exp, log, sin, cos (1 ulp <= eps |y|)
-R_FWD = EPS ** 0.5              # default relative steps (DESIGN.md, "Finite-difference steps")
+R_FWD = EPS ** 0.5              # default relative steps (docs/design.md, "Finite-difference steps")
 R_CEN = EPS ** (1.0 / 3.0)
 R_VAL = EPS ** 0.25
 
@@ -803,7 +803,7 @@ def test_fun_writing_into_x_does_not_reach_jac():
 
 
 # ---------------------------------------------------------------------------------------------
-# Bad input (DESIGN.md, "Bad input and faults")
+# Bad input (docs/design.md, "Bad input and faults")
 
 
 PUBLIC = {

@@ -56,7 +56,7 @@ _DEFAULT_BLAS_THREADS = max([i["num_threads"] for i in threadpool_info()
 @pytest.fixture(autouse=True, scope="module")
 def _one_blas_thread():
     """One BLAS thread: on a busy machine multi-threaded OpenBLAS calls on these small
-    matrices can be 100x slower (DESIGN.md, "BLAS threads"). One test below lifts it."""
+    matrices can be 100x slower (docs/design.md, "BLAS threads"). One test below lifts it."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 

@@ -243,7 +243,7 @@ def test_xtol_stop_is_status_5():
 
 
 # ---------------------------------------------------------------------------------------------
-# Bad input (DESIGN.md, "Bad input and faults")
+# Bad input (docs/design.md, "Bad input and faults")
 
 def _quad(x):
     return 0.5 * float(np.sum((np.asarray(x) - 1.0) ** 2))

@@ -489,7 +489,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         checked against a central difference of the gradient along a random step (two more
         gradients); a row that disagrees has that Hessian retaken dense, and the solve goes
         on banded with the wider band it shows, or dense for good; None: always dense; an
-        int k: banded from the start, the caller vouching that H_ij = 0 for |i - j| > k,
+        int k: banded from the start, the caller vouching that ``H[i, j] = 0`` for ``|i - j| > k``,
         unchecked, and no n x n matrix is allocated. A banded Hessian costs 2(2k + 1)
         gradients instead of 2n, and its factorization O(n k^2) instead of O(n^3). Bands
         need `jac` and no `hess`; 'auto' is then dense). SciPy's Newton-CG ``xtol`` (mean
@@ -518,8 +518,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         ``return_all``. Status codes: 0 gradient tolerance, 1 maxiter or maxfun, 2 line
         search failed, 3 non-finite value, 4 the callback raised StopIteration (SciPy
         overwrites its methods' status with 99 then; ours keeps one table, shared with the
-        C header), 5 step or f tolerance (xtol, xrtol, ftol; success, where SciPy says 0).
-        Any stop returns the best point found.
+        C header), 5 step or f tolerance (xtol, xrtol, ftol; success, where SciPy says 0),
+        9 f appears unbounded below. Any stop returns the best finite point found; no
+        result with a non-finite f or gradient says success.
 
     Raises
     ------
@@ -554,9 +555,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     obj = make_objective(fun, n, args, jac_obj)
     tally.append(obj)
     obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
-    band_auto = opts.get("band") == _solvers.BAND_AUTO_CODE
     if hess is not None or not obj.has_grad:
-        if band_auto:
+        if opts.get("band") == _solvers.BAND_AUTO_CODE:
             opts["band"] = -1       # no finite-difference Hessian of a gradient to learn from
         elif opts.get("band", -1) != -1:
             raise ValueError("options['hess_bandwidth'] needs a gradient (jac) and no hess: "
@@ -580,12 +580,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     if allvecs is not None:
         res.allvecs = allvecs
     if meth == "newton":
-        if "hess_band" in out:
-            res.hess = _band_to_sparse(out["hess_band"])
-            if band_auto:           # the caller asked for no band: the dense type, always
-                res.hess = res.hess.toarray()
-        else:
-            res.hess = out["hess"]
+        # sparse CSR only for a given int hess_bandwidth: under 'auto' _solve expands a
+        # banded Hessian into the dense array, so res.hess's type follows what was asked
+        res.hess = _band_to_sparse(out["hess_band"]) if "hess_band" in out else out["hess"]
         res.nhev = out["nhev"]
     elif meth == "bfgs":
         res.hess_inv = out["hess_inv"]
@@ -611,6 +608,18 @@ def scipy_method(method="newton"):
     SciPy calls a custom method with its own keywords; they mean what they mean in
     ``minimize`` above (bounds must be None or all infinite, constraints empty), ``tol``
     as there, and other keywords are the options.
+
+    Parameters
+    ----------
+    method : str, optional
+        A method name as for `minimize`: ``'newton'`` (default), ``'bfgs'``, ``'lbfgs'``,
+        ``'sr1'``.
+
+    Returns
+    -------
+    callable
+        The custom method SciPy calls as ``method(fun, x0, args, **kwargs)``; it returns
+        `minimize`'s ``OptimizeResult``.
     """
     meth = _method_name(method)
 
