@@ -464,12 +464,12 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         ``StopIteration`` ends the solve with status 4 and SciPy's message.
     options : dict, optional
         Every method: ``gtol`` (1e-5; stop when the gradient's norm is <= gtol), ``norm``
-        (inf: the order of that norm, SciPy's BFGS option; -inf is min|g_i|, a number p the
+        (inf: the order of that norm, SciPy's BFGS option; -inf is ``min |g_i|``, a number p the
         p-norm), ``maxiter`` (200 n), ``maxfun`` (None: no limit; otherwise, as in SciPy's
         L-BFGS-B, the solve stops with status 1 after the first iteration that leaves
         ``nfev`` above maxfun, so nfev may exceed it by one iteration's evaluations; nfev
         counts every value of f, finite-difference ones included), ``xtol`` (0: stop, status
-        5, when a step changes each x_i by at most xtol max(1, |x_i|)), ``xrtol`` (0; SciPy's
+        5, when a step changes each x_i by at most ``xtol max(1, |x_i|)``), ``xrtol`` (0; SciPy's
         BFGS: stop, status 5, when ``||alpha p||_2 <= xrtol (xrtol + ||x_new||_2)``),
         ``ftol`` (None: off; SciPy's L-BFGS-B: stop, status 5, when
         ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol``; SciPy's default 2.2e-9 is
@@ -477,7 +477,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         ``c2`` (0.9), ``ls_maxiter`` (20 trial steps per line-search phase), ``amax``
         (None), ``eps`` (None; with `jac` None, SciPy's meaning: forward differences with
         this absolute step, a number or n of them), ``finite_diff_rel_step`` (None: the
-        optimal step; the relative step h_i = r max(1, |x_i|) of a finite-difference
+        optimal step; the relative step ``h_i = r max(1, |x_i|)`` of a finite-difference
         gradient, 'cs' included), ``return_all`` (False; True: ``res.allvecs``, the list of
         x0 and every iterate), ``disp`` (False).
 
