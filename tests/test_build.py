@@ -16,7 +16,7 @@ import pytest
 import fastnewton
 
 PKG_DIR = os.path.dirname(fastnewton.__file__)
-KNOWN_KERNELS = ["_fdiff", "_linalg", "_linesearch", "_objective", "_solvers"]
+from fastnewton.__main__ import KERNELS as KNOWN_KERNELS   # the one list of them
 
 
 def _kernel_modules():

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 # The compiled modules; selfcheck checks that each is an extension module and exercises it.
-KERNELS = ("_linalg", "_objective", "_fdiff", "_linesearch", "_solvers")
+KERNELS = ("_linalg", "_objective", "_fdiff", "_linesearch", "_solvers", "_blas_threads")
 
 
 class _Checks:
@@ -159,6 +159,33 @@ def _check_lowlevelcallable():
             f"|x - 1| = {err:.1e}")
 
 
+def _check_blas_threads():
+    """Inside a small solve the BLAS that the kernels call runs on one thread (when the
+    library's count can be changed at all), and the caller's count is back afterwards."""
+    from threadpoolctl import ThreadpoolController
+
+    from . import _blas_threads
+    from ._minimize import minimize
+
+    found = _blas_threads.info()
+    if found.get("scope") is None:
+        return True, f"BLAS thread count left alone: {found.get('reason')}"
+    lib = ThreadpoolController().select(filepath=found["filepath"])
+    before = lib.info()[0]["num_threads"]
+    seen = []
+
+    def f(x):
+        seen.append(lib.info()[0]["num_threads"])
+        return float(x @ x)
+
+    minimize(f, np.ones(3), jac=lambda x: 2.0 * x, method="bfgs")
+    after = lib.info()[0]["num_threads"]
+    inside = set(seen[1:])          # seen[0]: f(x0), evaluated before the iteration starts
+    return (inside == {1} and after == before,
+            f"{found['api']} ({found['scope']}-wide count): {before} thread(s) before, "
+            f"{sorted(inside)} inside a solve's iteration at n=3, {after} after")
+
+
 def selfcheck():
     """Run every check; return the number that failed."""
     checks = _Checks()
@@ -172,6 +199,7 @@ def selfcheck():
     for method in ("newton", "bfgs", "lbfgs", "sr1"):
         checks.run(f"minimize(method={method!r})", _check_minimize(method))
     checks.run("minimize(LowLevelCallable)", _check_lowlevelcallable)
+    checks.run("BLAS threads of a small solve", _check_blas_threads)
     if checks.failed:
         print(f"selfcheck FAILED: {', '.join(checks.failed)}")
     else:
