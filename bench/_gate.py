@@ -51,6 +51,7 @@ import platform
 import statistics
 
 import pytest
+from _tables import write_table
 
 TOLERANCE = 1.5
 JUDGED = "min"                                   # the measure the verdict rests on
@@ -253,10 +254,11 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_sep("-", f"ratio baseline: this run's ratios of {count} cases added to {path}")
     if "rows" in _state:
         tol = tr.config.getoption("--ratio-tolerance")
-        tr.write_sep("-", f"ratio gate: fastnewton / reference vs baseline (fails when the "
-                          f"min ratio grows above x{tol})")
-        for case, verdict, detail in _state["rows"]:
-            tr.write_line(f"{verdict:<9} {case}: {detail}")
         ok = sum(v in ("ok", "improved") for _, v, _ in _state["rows"])
-        tr.write_line(f"ratio gate {'passed' if _state['passed'] else 'FAILED'}: "
-                      f"{ok} of {len(_state['rows'])} cases within tolerance")
+        write_table(tr, f"ratio gate: fastnewton / reference vs baseline (fails when the min "
+                        f"ratio grows above x{tol})",
+                    ("verdict", "case", "ratios (baseline): min growth"),
+                    [(verdict, case, detail) for case, verdict, detail in _state["rows"]],
+                    align="<<<",
+                    notes_after=[f"ratio gate {'passed' if _state['passed'] else 'FAILED'}: "
+                                 f"{ok} of {len(_state['rows'])} cases within tolerance"])

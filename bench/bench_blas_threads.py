@@ -34,6 +34,7 @@ import time
 
 import numpy as np
 import pytest
+from _tables import fmt_time, write_table
 from threadpoolctl import ThreadpoolController
 
 import fastnewton
@@ -49,11 +50,6 @@ MAX_ROUNDS = 200
 SETTINGS = ("default", "one", "off")
 
 _rows = {}              # (method, n) -> dict for the summary
-
-
-@pytest.fixture(scope="module")
-def cobj(cbuild, tmp_path_factory):
-    return cbuild.build(tmp_path_factory.mktemp("cobjectives_blas"))
 
 
 @pytest.fixture(scope="module")
@@ -139,34 +135,30 @@ def test_blas_threads(benchmark, cobj, blas, method, n):
     _rows[method, n] = info
 
 
-def _fmt(seconds):
-    return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f} us"
-
-
 class _Summary:
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter):
         if not _rows:
             return
-        tr = terminalreporter
-        tr.ensure_newline()
         threads = {os.path.basename(c.filepath): c.num_threads
                    for c in ThreadpoolController().select(user_api="blas").lib_controllers}
-        tr.write_sep("-", "BLAS threads: default count vs one thread (C chained Rosenbrock)")
-        tr.write_line(f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
-                      f"threads now: {threads}; fastnewton limits n < "
-                      f"{_blas_threads.SINGLE_THREAD_BELOW} to one thread")
-        tr.write_line(f"{'method':<7} {'n':>4} {'nit':>4} {'default':>11} {'one':>11} "
-                      f"{'off':>11} {'default/one':>11} {'off/one':>8}")
-        for (method, n), r in sorted(_rows.items(), key=lambda kv: (METHODS.index(kv[0][0]),
-                                                                   kv[0][1])):
-            flag = "" if r["default_over_one"] <= TARGET else f"  over {TARGET}"
-            tr.write_line(f"{method:<7} {n:>4} {r['nit']:>4} {_fmt(r['default_median']):>11} "
-                          f"{_fmt(r['one_median']):>11} {_fmt(r['off_median']):>11} "
-                          f"{r['default_over_one']:>11.2f} {r['off_over_one']:>8.2f}{flag}")
-        tr.write_line(f"default: as users run it; one: threadpool_limits(1); off: default count "
-                      f"with fastnewton's limit off. Ratios: medians of per-round ratios "
-                      f"(target default/one <= {TARGET}).")
+        rows = [(method, n, r["nit"], r["default_median"], r["one_median"], r["off_median"],
+                 r["default_over_one"], r["off_over_one"],
+                 "" if r["default_over_one"] <= TARGET else f"over {TARGET}")
+                for (method, n), r in sorted(_rows.items(),
+                                             key=lambda kv: (METHODS.index(kv[0][0]), kv[0][1]))]
+        write_table(
+            terminalreporter, "BLAS threads: default count vs one thread (C chained Rosenbrock)",
+            ("method", "n", "nit", "default", "one", "off", "default/one", "off/one", ""),
+            rows, align="<" + ">" * 7 + "<",
+            formats=(None, "d", "d", fmt_time, fmt_time, fmt_time, ".2f", ".2f", None),
+            notes_before=[f"OPENBLAS_NUM_THREADS: "
+                          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; threads now: "
+                          f"{threads}; fastnewton limits n < "
+                          f"{_blas_threads.SINGLE_THREAD_BELOW} to one thread"],
+            notes_after=[f"default: as users run it; one: threadpool_limits(1); off: default "
+                         f"count with fastnewton's limit off. Ratios: medians of per-round "
+                         f"ratios (target default/one <= {TARGET})."])
 
 
 @pytest.fixture(scope="module", autouse=True)

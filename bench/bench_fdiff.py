@@ -27,6 +27,7 @@ import ctypes
 
 import numpy as np
 import pytest
+from _tables import write_table
 from scipy.optimize import rosen, rosen_der
 from scipy.optimize._numdiff import approx_derivative
 
@@ -39,11 +40,6 @@ ROUNDS_PY = {10: 100, 100: 20, 500: 6}
 ROUNDS_C = {("rosen", 10): 60, ("rosen", 100): 30, ("rosen", 500): 15,
             ("quadratic", 10): 60, ("quadratic", 100): 10, ("quadratic", 500): 3}
 REPS = {10: 100, 100: 5, 500: 1}     # Hessians per round in test_fd_hessian_c
-
-
-@pytest.fixture(scope="module")
-def cobj(cbuild, tmp_path_factory):
-    return cbuild.build(tmp_path_factory.mktemp("cobjectives"))
 
 
 def _point(n):
@@ -96,22 +92,23 @@ class _FloorRatios:
                 if {"fastnewton", "c-floor"} <= set(v)]
         if not rows:
             return
-        tr = terminalreporter
-        tr.ensure_newline()
-        tr.write_sep("-", "fd Hessian, C objective: time per Hessian, fastnewton / raw-C floor "
-                          "(target <= 1.2)")
-        tr.write_line("paired: the median ratio of back-to-back runs (bench/conftest.py "
-                      "paired_ratio), the steadier figure on a busy machine")
-        tr.write_line(f"{'objective':<10} {'n':>4} {'fastnewton med':>15} {'c-floor med':>13} "
-                      f"{'ratio med':>10} {'ratio min':>10} {'paired':>7} "
-                      f"{'scipy/fastnewton med':>21}")
+        def us(seconds):
+            return f"{seconds * 1e6:.1f}us"
+
+        table = []
         for (objective, n), t in rows:
             ours, floor = t["fastnewton"], t["c-floor"]
-            scipy_ratio = f"{t['scipy'][0] / ours[0]:.1f}" if "scipy" in t else "-"
-            paired = f"{t['paired']:.2f}" if "paired" in t else "-"
-            tr.write_line(f"{objective:<10} {n:>4} {ours[0] * 1e6:>13.1f}us "
-                          f"{floor[0] * 1e6:>11.1f}us {ours[0] / floor[0]:>10.2f} "
-                          f"{ours[1] / floor[1]:>10.2f} {paired:>7} {scipy_ratio:>21}")
+            table.append((objective, n, ours[0], floor[0], ours[0] / floor[0],
+                          ours[1] / floor[1], t.get("paired"),
+                          t["scipy"][0] / ours[0] if "scipy" in t else None))
+        write_table(
+            terminalreporter, "fd Hessian, C objective: time per Hessian, fastnewton / raw-C "
+                              "floor (target <= 1.2)",
+            ("objective", "n", "fastnewton med", "c-floor med", "ratio med", "ratio min",
+             "paired", "scipy/fastnewton med"),
+            table, formats=(None, "d", us, us, ".2f", ".2f", ".2f", ".1f"),
+            notes_before=["paired: the median ratio of back-to-back runs (bench/conftest.py "
+                          "paired_ratio), the steadier figure on a busy machine"])
 
 
 @pytest.fixture(scope="module", autouse=True)

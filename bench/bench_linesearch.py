@@ -27,24 +27,17 @@ Run with ``--benchmark-group-by=param`` (see conftest.py).
 The fastnewton / c-floor ratios and the evaluation counts are printed after the tables.
 """
 import ctypes
-import os
 import warnings
 
 import numpy as np
 import pytest
 import scipy.optimize
-from scipy import LowLevelCallable
+from _support import LineSearchWarning, make_problem
+from _tables import write_table
 from scipy.optimize import rosen, rosen_der
 
 import fastnewton
 
-try:
-    from scipy.optimize._linesearch import LineSearchWarning
-except ImportError:  # pragma: no cover
-    from fastnewton._wolfe import LineSearchWarning
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-LS_SOURCE = os.path.join(os.path.dirname(HERE), "tests", "cobjectives_ls.c")
 _P_DOUBLE = ctypes.POINTER(ctypes.c_double)
 
 ROUNDS_PY = 3000                         # one search per round, ~30-400 us each
@@ -54,46 +47,6 @@ ROUNDS_C = {1000: 2000, 10_000: 300, 100_000: 40}
 
 
 # -- problems (Python) ------------------------------------------------------------------------
-
-class _Family:
-    """f = sum d x^2 / 2 + b x + q x^4 + s sin(k x) + sum_j w_j exp(c_j . x), as family_fg."""
-
-    def __init__(self, n, rng, kind):
-        z = np.zeros(n)
-        self.d, self.b, self.q, self.s, self.k = z, z, z, z, z
-        self.w, self.C = np.zeros(0), np.zeros((0, n))
-        if kind == "quartic":
-            self.d, self.b = rng.uniform(-2.0, 2.0, n), rng.standard_normal(n)
-            self.q = rng.uniform(0.05, 1.0, n)
-        elif kind == "exp":
-            self.d, self.b = rng.uniform(0.0, 0.5, n), 0.1 * rng.standard_normal(n)
-            self.w, self.C = rng.uniform(0.5, 2.0, 3), rng.standard_normal((3, n)) / np.sqrt(n)
-        elif kind == "trig":
-            self.d, self.b = rng.uniform(0.05, 0.5, n), 0.1 * rng.standard_normal(n)
-            self.s, self.k = rng.uniform(0.5, 2.0, n), rng.uniform(0.5, 3.0, n)
-        else:
-            raise ValueError(kind)
-
-    def f(self, x):
-        x2 = x * x
-        v = np.sum(0.5 * self.d * x2 + self.b * x + self.q * (x2 * x2)
-                   + self.s * np.sin(self.k * x))
-        if self.w.size:
-            v += np.sum(self.w * np.exp(self.C @ x))
-        return float(v)
-
-    def grad(self, x):
-        g = (self.d * x + self.b + 4.0 * self.q * (x * x * x)
-             + self.s * self.k * np.cos(self.k * x))
-        if self.w.size:
-            g = g + (self.w * np.exp(self.C @ x)) @ self.C
-        return g
-
-    def params(self):
-        return np.ascontiguousarray(np.concatenate(
-            [self.d, self.b, self.q, self.s, self.k, [float(self.w.size)], self.w,
-             self.C.ravel()]))
-
 
 class _Quadratic:
     """0.5 x^T A x - b^T x, A dense SPD with condition number ~100."""
@@ -122,7 +75,8 @@ def _problem(name, n, seed):
         return _Rosen(), rng.uniform(-2.0, 2.0, n), rng
     if name.startswith("quadratic"):
         return _Quadratic(n, rng), rng.standard_normal(n), rng
-    prob = _Family(n, rng, name)
+    # the family of tests/_support.py, without its np.errstate wrapper (1-2 us a call)
+    prob = make_problem({"exp": "exponential"}.get(name, name), n, rng, quiet=False)
     return prob, rng.standard_normal(n), rng
 
 
@@ -281,43 +235,13 @@ def test_eval_counts(ours_vs_scipy, benchmark):
 
 # -- a C objective, against the floor of its own evaluations -----------------------------
 
-class _LSLib:
-    def __init__(self, path):
-        self.lib = ctypes.CDLL(path)
-        self.lib.family_fg.argtypes = [ctypes.c_int, _P_DOUBLE, _P_DOUBLE, ctypes.c_void_p]
-        self.lib.family_fg.restype = ctypes.c_double
-        self.lib.ls_eval_floor.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
-                                           _P_DOUBLE, _P_DOUBLE, _P_DOUBLE, ctypes.c_int,
-                                           _P_DOUBLE]
-        self.lib.ls_eval_floor.restype = ctypes.c_double
-
-
-@pytest.fixture(scope="module")
-def lslib(cbuild, tmp_path_factory):
-    return _LSLib(cbuild.compile_shared(tmp_path_factory.mktemp("cobjectives_ls"),
-                                        source=LS_SOURCE))
-
-
 def _c_case(lslib, n):
-    """(llc, f, g through ctypes, xk, pk, gfk, old_fval) for the trig family at n."""
+    """(llc, f, g through ctypes, xk, pk, gfk, old_fval, user_data) for the trig family at n."""
     rng = np.random.default_rng(n)
-    prob = _Family(n, rng, "trig")
-    params = prob.params()
-    ud = ctypes.cast(params.ctypes.data_as(_P_DOUBLE), ctypes.c_void_p)   # keeps params
-    cfun = lslib.lib.family_fg
-    llc = LowLevelCallable(cfun, ud)
-
-    def f(x):
-        return cfun(n, x.ctypes.data_as(_P_DOUBLE), None, ud)
-
-    def g(x):
-        out = np.empty(n)
-        cfun(n, x.ctypes.data_as(_P_DOUBLE), out.ctypes.data_as(_P_DOUBLE), ud)
-        return out
-
+    llc, f, g = lslib.family(make_problem("trig", n, rng, quiet=False))
     xk = rng.standard_normal(n)
     gfk = g(xk)
-    return llc, f, g, xk, -gfk, gfk, f(xk), ud
+    return llc, f, g, xk, -gfk, gfk, f(xk), llc.user_data
 
 
 def _trial_steps(f, g, xk, pk, gfk, f0):
@@ -382,59 +306,62 @@ def test_search_c(benchmark, lslib, paired, impl, n):
 
 # -- summary after the tables -----------------------------------------------------------
 
+def _us(seconds):
+    return f"{seconds * 1e6:.1f}us"
+
+
 class _Summary:
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter):
         tr = terminalreporter
-        rows = [(p, t) for p, t in sorted(_summary["python"].items())
-                if {"fastnewton", "scipy"} <= set(t)]
+        rows = []
+        for problem, t in sorted(_summary["python"].items()):
+            if not {"fastnewton", "scipy"} <= set(t):
+                continue
+            ours, theirs = t["fastnewton"], t["scipy"]
+            fl = t.get("py-floor")
+            floor = ((None,) * 4 if fl is None else
+                     (fl[0], fl[0] / theirs[0], ours[0] - fl[0], theirs[0] - fl[0]))
+            rows.append((problem, ours[2], ours[0], theirs[0], ours[0] / theirs[0],
+                         ours[1] / theirs[1], *floor))
         if rows:
-            tr.ensure_newline()
-            tr.write_sep("-", "line search, Python callables (n = 10): time per search, "
-                              "fastnewton / scipy (target <= 0.5)")
-            tr.write_line("py-floor: the same Python calls alone; floor/scipy is the lowest "
-                          "ratio any search making them could reach; overhead = time - floor")
-            tr.write_line(f"{'problem':<17} {'fc+gc':>5} {'fastnewton med':>15} "
-                          f"{'scipy med':>11} {'ratio med':>10} {'ratio min':>10} "
-                          f"{'py-floor med':>13} {'floor/scipy':>12} {'overhead ours':>14} "
-                          f"{'overhead scipy':>15}")
-            for problem, t in rows:
-                ours, theirs = t["fastnewton"], t["scipy"]
-                fl = t.get("py-floor")
-                extra = ("" if fl is None else
-                         f" {fl[0] * 1e6:>11.1f}us {fl[0] / theirs[0]:>12.2f} "
-                         f"{(ours[0] - fl[0]) * 1e6:>12.1f}us "
-                         f"{(theirs[0] - fl[0]) * 1e6:>13.1f}us")
-                tr.write_line(f"{problem:<17} {ours[2]:>5} {ours[0] * 1e6:>13.1f}us "
-                              f"{theirs[0] * 1e6:>9.1f}us {ours[0] / theirs[0]:>10.2f} "
-                              f"{ours[1] / theirs[1]:>10.2f}{extra}")
+            write_table(
+                tr, "line search, Python callables (n = 10): time per search, "
+                    "fastnewton / scipy (target <= 0.5)",
+                ("problem", "fc+gc", "fastnewton med", "scipy med", "ratio med", "ratio min",
+                 "py-floor med", "floor/scipy", "overhead ours", "overhead scipy"),
+                rows, formats=(None, "d", _us, _us, ".2f", ".2f", _us, ".2f", _us, _us),
+                notes_before=["py-floor: the same Python calls alone; floor/scipy is the "
+                              "lowest ratio any search making them could reach; overhead = "
+                              "time - floor"])
         counts = _summary["counts"]
         if counts:
-            tr.ensure_newline()
-            tr.write_sep("-", f"line search: evaluations fc + gc over the {len(SUITE)}-search "
-                              "suite (lower is better)")
-            for impl in ("fastnewton", "scipy"):
-                c = counts[impl]
-                tr.write_line(f"{impl:<11} total {c['total']:>5}   median {c['median']:>5.1f}"
-                              f"   failed {c['failed']}")
-        rows = [(n, t) for n, t in sorted(_summary["floor"].items())
-                if {"fastnewton", "c-floor"} <= set(t)]
+            write_table(
+                tr, f"line search: evaluations fc + gc over the {len(SUITE)}-search suite "
+                    "(lower is better)",
+                ("impl", "total", "median", "failed"),
+                [(impl, counts[impl]["total"], counts[impl]["median"], counts[impl]["failed"])
+                 for impl in ("fastnewton", "scipy")],
+                formats=(None, "d", ".1f", "d"))
+        rows = []
+        for n, t in sorted(_summary["floor"].items()):
+            if not {"fastnewton", "c-floor"} <= set(t):
+                continue
+            ours, floor = t["fastnewton"], t["c-floor"]
+            rows.append((n, ours[2], ours[0], floor[0], ours[0] / floor[0], ours[1] / floor[1],
+                         t["paired"][0] if "paired" in t else None,
+                         t["scipy"][0] / ours[0] if "scipy" in t else None))
         if rows:
-            tr.ensure_newline()
-            tr.write_sep("-", "line search, C objective: fastnewton / raw-C floor of the same "
-                              "evaluations (target <= 1.2)")
-            tr.write_line("paired: the median ratio of back-to-back runs (bench/conftest.py "
-                          "paired_ratio), the steadier figure on a busy machine")
-            tr.write_line(f"{'n':>7} {'evals':>5} {'fastnewton med':>15} {'c-floor med':>13} "
-                          f"{'ratio med':>10} {'ratio min':>10} {'paired':>7} "
-                          f"{'scipy/fastnewton med':>21}")
-            for n, t in rows:
-                ours, floor = t["fastnewton"], t["c-floor"]
-                sr = f"{t['scipy'][0] / ours[0]:.2f}" if "scipy" in t else "-"
-                pr = f"{t['paired'][0]:.2f}" if "paired" in t else "-"
-                tr.write_line(f"{n:>7} {ours[2]:>5} {ours[0] * 1e6:>13.1f}us "
-                              f"{floor[0] * 1e6:>11.1f}us {ours[0] / floor[0]:>10.2f} "
-                              f"{ours[1] / floor[1]:>10.2f} {pr:>7} {sr:>21}")
+            write_table(
+                tr, "line search, C objective: fastnewton / raw-C floor of the same "
+                    "evaluations (target <= 1.2)",
+                ("n", "evals", "fastnewton med", "c-floor med", "ratio med", "ratio min",
+                 "paired", "scipy/fastnewton med"),
+                rows, align=">" * 8,
+                formats=("d", "d", _us, _us, ".2f", ".2f", ".2f", ".2f"),
+                notes_before=["paired: the median ratio of back-to-back runs "
+                              "(bench/conftest.py paired_ratio), the steadier figure on a "
+                              "busy machine"])
 
 
 @pytest.fixture(scope="module", autouse=True)

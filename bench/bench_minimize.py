@@ -66,22 +66,19 @@ many rounds as fit in BUDGET seconds, at least 3 (2 for a problem-set round); n 
 Run with ``--benchmark-group-by=param`` (see conftest.py).
 """
 import ctypes
-import os
 import time
 import warnings
 
 import numpy as np
 import pytest
 import scipy.optimize
-from scipy import LowLevelCallable
+from _tables import fmt_time, write_table
 from scipy.optimize import SR1
 from scipy.optimize._numdiff import approx_derivative
 
 import fastnewton
 from fastnewton import _problems
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-C_SOURCE = os.path.join(os.path.dirname(HERE), "tests", "cobjectives_min.c")   # ext_rosen_fg
 _P_DOUBLE = ctypes.POINTER(ctypes.c_double)
 
 GTOL = 1e-5
@@ -133,15 +130,11 @@ _PROBLEMS = {_pid(*p): _problems.get(*p) for p in QN_PROBLEMS}
 # -- the C objective --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def c_ext_rosen(cbuild, tmp_path_factory):
-    """LowLevelCallable of ext_rosen_fg: double (int, double *, double *, void *)."""
-    path = cbuild.compile_shared(tmp_path_factory.mktemp("cobjectives_bench"),
-                                         source=C_SOURCE)
-    lib = ctypes.CDLL(path)
-    fn = lib.ext_rosen_fg
-    fn.restype = ctypes.c_double
-    fn.argtypes = [ctypes.c_int, _P_DOUBLE, _P_DOUBLE, ctypes.c_void_p]
-    llc = LowLevelCallable(fn)
+def c_ext_rosen(cmin):
+    """LowLevelCallable of ext_rosen_fg (tests/cobjectives_min.c, loaded by the root conftest's
+    fixture ``cmin``): double (int, double *, double *, void *)."""
+    fn = cmin.lib.ext_rosen_fg
+    llc = cmin.llc("ext_rosen_fg")
     # the C twin of the Python problem: same gradient (bitwise), same value (to rounding)
     prob = _problems.get("extended_rosenbrock", 10)
     x = np.random.default_rng(0).uniform(-2.0, 2.0, 10)
@@ -475,14 +468,6 @@ def _ratio(t, which=0):
     return t["fastnewton"][which] / t["scipy"][which]
 
 
-def _fmt_t(seconds):
-    if seconds >= 1.0:
-        return f"{seconds:.3f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} us"
-
-
 def _met(ratio, target):
     return "-" if ratio is None else ("met" if ratio <= target else "NOT met")
 
@@ -512,27 +497,19 @@ class _Summary:
             return
         target = (NEWTON_TARGET if section in ("newton", "newton_dense")
                   else {n: C_TARGET for n in sizes})
-        tr.ensure_newline()
-        tr.write_sep("-", f"{title}: time ratio fastnewton / scipy (median)")
-        tr.write_line(f"{'n':>4} {'scipy method':<12} {'fastnewton':>11} {'scipy':>11} "
-                      f"{'ratio':>7}  {'scipy max|g|':>12} {'scipy converged':>15} "
-                      f"{'scipy nfev/njev/nhev':>20}")
-        notes = []
+        rows, best_lines, notes = [], [], []
         for n in sizes:
             for m in NEWTON_SCIPY:
                 t, i = times.get((n, m), {}), info.get((n, m))
-                r = _ratio(t)
-                ours = _fmt_t(t["fastnewton"][0]) if "fastnewton" in t else "-"
-                theirs = _fmt_t(t["scipy"][0]) if "scipy" in t else "-"
-                conv = "-" if i is None else ("yes" if i["scipy_converged"] else "NO *")
-                g = "-" if i is None else f"{i['scipy_max_abs_grad']:.2e}"
-                ev = ("-" if i is None else
-                      f"{i['scipy_nfev']}/{i['scipy_njev']}/{i['scipy_nhev']}")
-                rs = "-" if r is None else f"{r:.3g}"
-                tr.write_line(f"{n:>4} {m:<12} {ours:>11} {theirs:>11} {rs:>7}  {g:>12} "
-                              f"{conv:>15} {ev:>20}")
+                rows.append((
+                    n, m, t["fastnewton"][0] if "fastnewton" in t else None,
+                    t["scipy"][0] if "scipy" in t else None, _ratio(t),
+                    None if i is None else i["scipy_max_abs_grad"],
+                    None if i is None else ("yes" if i["scipy_converged"] else "NO *"),
+                    None if i is None else
+                    f"{i['scipy_nfev']}/{i['scipy_njev']}/{i['scipy_nhev']}"))
                 if i is not None and not i["scipy_converged"]:
-                    notes.append(f"n={n}: SciPy {m} returned success={i['scipy_success']} but "
+                    notes.append(f"* n={n}: SciPy {m} returned success={i['scipy_success']} but "
                                  f"max|g| = {i['scipy_max_abs_grad']:.2e} > gtol = {GTOL:g} "
                                  "(stopped on its step size): its time is for a less "
                                  "accurate answer")
@@ -543,67 +520,62 @@ class _Summary:
                 best = max(cands, key=lambda c: c[1])    # SciPy's fastest: our largest ratio
                 conv = [(m, r) for m, r in cands
                         if info.get((n, m), {}).get("scipy_converged", False)]
-                line = (f"     n={n}: vs SciPy's fastest ({best[0]}) {best[1]:.3g}, "
+                line = (f"n={n}: vs SciPy's fastest ({best[0]}) {best[1]:.3g}, "
                         f"target <= {target[n]:g}: {_met(best[1], target[n])}")
                 if conv and len(conv) != len(cands):
                     bc = max(conv, key=lambda c: c[1])
                     line += (f"; vs SciPy's fastest converged ({bc[0]}) {bc[1]:.3g}: "
                              f"{_met(bc[1], target[n])}")
-                tr.write_line(line)
-        for note in notes:
-            tr.write_line(f"* {note}")
+                best_lines.append(line)
+        write_table(tr, f"{title}: time ratio fastnewton / scipy (median)",
+                    ("n", "scipy method", "fastnewton", "scipy", "ratio", "scipy max|g|",
+                     "scipy converged", "scipy nfev/njev/nhev"),
+                    rows, align="><>>>>>>",
+                    formats=("d", None, fmt_time, fmt_time, ".3g", ".2e", None, None),
+                    notes_after=best_lines + notes)
 
     @staticmethod
     def _auto(tr):
         info = _info.get("newton_auto", {})
-        rows = [(n, i) for n, i in sorted(info.items()) if "auto_over_dense" in i]
+        rows = [(n, i.get("auto_median"), i["auto_over_dense"],
+                 f"{i['auto_njev']}/{i['dense_njev']}", _met(i["auto_over_dense"], AUTO_TARGET))
+                for n, i in sorted(info.items()) if "auto_over_dense" in i]
         if not rows:
             return
-        tr.ensure_newline()
-        tr.write_sep("-", "Newton on the C objective: default ('auto') / hess_bandwidth=None, "
-                          f"median of 41 paired runs (target <= {AUTO_TARGET})")
-        tr.write_line(f"{'n':>4} {'auto':>11} {'ratio':>7} {'gradients auto/dense':>21}  target")
-        for n, i in rows:
-            t = _fmt_t(i["auto_median"]) if "auto_median" in i else "-"
-            r = i["auto_over_dense"]
-            tr.write_line(f"{n:>4} {t:>11} {r:>7.3f} {i['auto_njev']:>10}/{i['dense_njev']:<10}"
-                          f"  {_met(r, AUTO_TARGET)}")
+        write_table(tr, "Newton on the C objective: default ('auto') / hess_bandwidth=None, "
+                        f"median of 41 paired runs (target <= {AUTO_TARGET})",
+                    ("n", "auto", "ratio", "gradients auto/dense", "target"), rows,
+                    align=">>>><", formats=("d", fmt_time, ".3f", None, None))
 
     @staticmethod
     def _counts(tr):
         if not _counts:
             return
         methods = [m for m in sorted(QN_SCIPY) if m in _counts]
-        w = 26
-        tr.ensure_newline()
-        tr.write_sep("-", "quasi-Newton: function + gradient evaluations nfev + njev, "
-                          f"fastnewton / scipy (deterministic; target: median <= {COUNT_TARGET})")
-        tr.write_line(f"{'problem':<28}" + "".join(f"{m + ' / ' + QN_SCIPY[m]:>{w}}"
-                                                   for m in methods))
 
         def cell(o, s):
-            return f"{o:>8} / {s:<6} {o / s:>{w - 18}.2f}"
+            return f"{o} / {s}  {o / s:.2f}"
 
-        for pid in QN_IDS:
-            tr.write_line(f"{pid:<28}" + "".join(
-                cell(*_counts[m][pid]) if pid in _counts[m] else f"{'-':>{w}}"
-                for m in methods))
-        tr.write_line(f"{'total':<28}" + "".join(
-            cell(sum(o for o, _ in _counts[m].values()), sum(s for _, s in _counts[m].values()))
-            for m in methods))
-        row = f"{'median ratio':<28}"
-        for m in methods:
-            med = float(np.median([o / s for o, s in _counts[m].values()]))
-            row += f"{_met(med, COUNT_TARGET):>{w - 6}} {med:>5.2f}"
-        tr.write_line(row)
+        rows = [(pid, *(cell(*_counts[m][pid]) if pid in _counts[m] else None
+                        for m in methods)) for pid in QN_IDS]
+        rows.append(("total", *(cell(sum(o for o, _ in _counts[m].values()),
+                                     sum(s for _, s in _counts[m].values()))
+                                for m in methods)))
+        medians = [float(np.median([o / s for o, s in _counts[m].values()])) for m in methods]
+        rows.append(("median ratio", *(f"{_met(med, COUNT_TARGET)} {med:.2f}"
+                                       for med in medians)))
+        notes = []
         t = _times.get("qn_set", {})
         if t:
-            row = f"{'time ratio, whole set':<28}"
-            for m in methods:
-                r = _ratio(t.get(m))
-                row += f"{'-':>{w}}" if r is None else f"{_met(r, QN_TARGET):>{w - 6}} {r:>5.3f}"
-            tr.write_line(row)
-            tr.write_line(f"(time target <= {QN_TARGET}; per-problem times below)")
+            rows.append(("time ratio, whole set",
+                         *(None if _ratio(t.get(m)) is None else
+                           f"{_met(_ratio(t.get(m)), QN_TARGET)} {_ratio(t.get(m)):.3f}"
+                           for m in methods)))
+            notes.append(f"(time target <= {QN_TARGET}; per-problem times below)")
+        write_table(tr, "quasi-Newton: function + gradient evaluations nfev + njev, "
+                        f"fastnewton / scipy (deterministic; target: median <= {COUNT_TARGET})",
+                    ("problem", *(f"{m} / {QN_SCIPY[m]}  ratio" for m in methods)), rows,
+                    notes_after=notes)
 
     @staticmethod
     def _qn(tr):
@@ -611,57 +583,45 @@ class _Summary:
         if not times:
             return
         methods = [m for m in sorted(QN_SCIPY) if any(k[0] == m for k in times)]
-        tr.ensure_newline()
-        tr.write_sep("-", "quasi-Newton, Python objectives (n <= 100): time ratio fastnewton / "
-                          f"scipy, median [min] (target <= {QN_TARGET})")
         floors = _info.get("qn_floor", {})
-        tr.write_line("(floor: the time of fastnewton's own f and g calls alone / SciPy's "
-                      "median time: the lowest ratio reachable at these evaluation counts)")
-        tr.write_line(f"{'problem':<28}" + "".join(f"{m + '/' + QN_SCIPY[m]:>34}"
-                                                   for m in methods))
-        per = {m: [] for m in methods}
+        rows, per = [], {m: [] for m in methods}
         for pid in QN_IDS:
-            row = f"{pid:<28}"
+            row = [pid]
             for m in methods:
                 t = times.get((m, pid))
                 r, rmin = _ratio(t), _ratio(t, 1)
                 if r is None:
-                    row += f"{'-':>34}"
-                else:
-                    per[m].append(r)
-                    fl = floors.get((m, pid))
-                    fs = "" if fl is None or "scipy" not in t else f" fl {fl / t['scipy'][0]:.2f}"
-                    row += f"{r:>17.3f} [{rmin:.3f}]{fs:>8}"
-            tr.write_line(row)
-        row, row2 = f"{'median over problems':<28}", f"{'worst / problems met':<28}"
-        for m in methods:
-            rs = per[m]
-            if rs:
-                row += f"{np.median(rs):>17.3f} {_met(float(np.median(rs)), QN_TARGET):>8}"
-                row += " " * 8
-                met = sum(r <= QN_TARGET for r in rs)
-                row2 += f"{max(rs):>17.3f} {met:>3}/{len(rs):<4}" + " " * 8
-            else:
-                row += f"{'-':>34}"
-                row2 += f"{'-':>34}"
-        tr.write_line(row)
-        tr.write_line(row2)
+                    row.append(None)
+                    continue
+                per[m].append(r)
+                fl = floors.get((m, pid))
+                fs = "" if fl is None or "scipy" not in t else f"  fl {fl / t['scipy'][0]:.2f}"
+                row.append(f"{r:.3f} [{rmin:.3f}]{fs}")
+            rows.append(row)
+        rows.append(["median over problems", *(
+            f"{np.median(per[m]):.3f} {_met(float(np.median(per[m])), QN_TARGET)}"
+            if per[m] else None for m in methods)])
+        rows.append(["worst / problems met", *(
+            f"{max(per[m]):.3f} {sum(r <= QN_TARGET for r in per[m])}/{len(per[m])}"
+            if per[m] else None for m in methods)])
+        write_table(tr, "quasi-Newton, Python objectives (n <= 100): time ratio fastnewton / "
+                        f"scipy, median [min] (target <= {QN_TARGET})",
+                    ("problem", *(f"{m}/{QN_SCIPY[m]}" for m in methods)), rows,
+                    notes_before=["(floor: the time of fastnewton's own f and g calls alone / "
+                                  "SciPy's median time: the lowest ratio reachable at these "
+                                  "evaluation counts)"])
 
     @staticmethod
     def _simple(tr, section, title, target, keyname):
         times = _times.get(section, {})
-        rows = [(k, t) for k, t in sorted(times.items()) if _ratio(t) is not None]
+        rows = [(str(k), t["fastnewton"][0], t["scipy"][0], _ratio(t), _ratio(t, 1),
+                 1 / _ratio(t), _met(_ratio(t), target))
+                for k, t in sorted(times.items()) if _ratio(t) is not None]
         if not rows:
             return
-        tr.ensure_newline()
-        tr.write_sep("-", title)
-        tr.write_line(f"{keyname:>8} {'fastnewton':>11} {'scipy':>11} {'ratio med':>10} "
-                      f"{'ratio min':>10} {'scipy/ours':>10}  target")
-        for k, t in rows:
-            r = _ratio(t)
-            tr.write_line(f"{k!s:>8} {_fmt_t(t['fastnewton'][0]):>11} "
-                          f"{_fmt_t(t['scipy'][0]):>11} {r:>10.3g} {_ratio(t, 1):>10.3g} "
-                          f"{1 / r:>10.3g}  {_met(r, target)}")
+        write_table(tr, title, (keyname, "fastnewton", "scipy", "ratio med", "ratio min",
+                                "scipy/ours", "target"), rows, align=">>>>>><",
+                    formats=(None, fmt_time, fmt_time, ".3g", ".3g", ".3g", None))
 
 
 @pytest.fixture(scope="module", autouse=True)

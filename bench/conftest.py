@@ -16,15 +16,15 @@ OPENBLAS_NUM_THREADS if it is set after all, are stored in each benchmark's
 ``extra_info["blas_threads"]`` and in the saved JSON's ``machine_info``, and printed with the
 ratio table.
 """
-import importlib.util
 import os
 import statistics
-import sys
 import time
 
+import _gate
 import pytest
 import scipy.linalg  # noqa: F401 - loads SciPy's OpenBLAS so that the count below includes it
 from pytest_benchmark.plugin import pytest_benchmark_group_stats as _default_group_stats
+from _tables import fmt_time, write_table
 from threadpoolctl import threadpool_info
 
 import fastnewton as _fastnewton  # noqa: F401 - its kernels call LAPACK through SciPy's OpenBLAS
@@ -63,12 +63,9 @@ def _record_blas_threads(request, _default_blas_threads):
 
 
 def pytest_addoption(parser, pluginmanager):
-    """The ratio regression gate, bench/_gate.py: --ratio-baseline, --ratio-save, marker gate."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gate.py")
-    spec = importlib.util.spec_from_file_location("_fastnewton_bench_gate", path)
-    gate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gate)
-    pluginmanager.register(gate, "fastnewton-ratio-gate")
+    """The ratio regression gate, bench/_gate.py: --ratio-baseline, --ratio-save, marker gate
+    (the module is loaded by the root conftest.py)."""
+    pluginmanager.register(_gate, "fastnewton-ratio-gate")
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -101,21 +98,6 @@ def paired_ratio(a, b, pairs=41):
 def paired():
     """paired_ratio, for benchmark modules (they cannot import this conftest)."""
     return paired_ratio
-
-
-@pytest.fixture(scope="session")
-def cbuild():
-    """tests/_cbuild.py (compile and load the C test objectives), as the one module object
-    tests/conftest.py uses; loaded by path because of --import-mode=importlib."""
-    name = "_fastnewton_tests_cbuild"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            "tests", "_cbuild.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")
@@ -190,13 +172,6 @@ def pytest_benchmark_group_stats(config, benchmarks, group_by):
     return _default_group_stats(config, keyed, group_by)
 
 
-def _format_time(seconds):
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3f} {unit}"
-    return f"{seconds / 1e-9:.1f} ns"
-
-
 def _ratio_rows(groups):
     """(group, ours, scipy, ratio) for each group with exactly one passing run of each side;
     ratio is None where a side's test failed (its time measured a broken path)."""
@@ -224,17 +199,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     rows = _ratio_rows(getattr(session, "groups", None))
     if not rows:
         return
-    tr = terminalreporter
-    header = ("group", "fastnewton median", "scipy median", "fastnewton/scipy")
-    width = max(len(header[0]), *(len(r[0]) for r in rows))
-    tr.ensure_newline()
     threads = _observed.get("blas_threads", "unknown")
     setting = _observed.get("blas_setting", _blas_setting())
-    tr.write_sep("-", f"median time ratios, fastnewton / scipy (BLAS threads: {threads}, "
-                      f"{setting})")
-    tr.write_line(f"{header[0]:<{width}}  {header[1]:>18}  {header[2]:>14}  {header[3]:>16}")
-    for name, ours, theirs, ratio in rows:
-        shown = "test failed" if ratio is None else f"{ratio:.3f}"
-        tr.write_line(f"{name:<{width}}  {_format_time(ours):>18}  {_format_time(theirs):>14}  "
-                      f"{shown:>16}")
-    tr.write_line("ratio < 1: fastnewton is faster")
+    write_table(
+        terminalreporter,
+        f"median time ratios, fastnewton / scipy (BLAS threads: {threads}, {setting})",
+        ("group", "fastnewton median", "scipy median", "fastnewton/scipy"),
+        [(name, ours, theirs, "test failed" if ratio is None else ratio)
+         for name, ours, theirs, ratio in rows],
+        formats=(None, fmt_time, fmt_time, ".3f"),
+        notes_after=["ratio < 1: fastnewton is faster"])

@@ -1,7 +1,7 @@
 /*
  * cobjectives.c -- small C objectives with the ABI of csrc/fastnewton.h, for tests and benchmarks.
  *
- * Built by tests/_cbuild.py (cc -O2 -shared -fPIC -ffp-contract=off) and loaded with ctypes; the
+ * Built by tests/_support.py (cc -O2 -shared -fPIC -ffp-contract=off) and loaded with ctypes; the
  * functions are handed to fastnewton as scipy.LowLevelCallable objects.
  *
  * The arithmetic mirrors, operation for operation, the Python/NumPy formulas in the tests
@@ -205,7 +205,7 @@ double fd_hessian_floor(fn_value_grad fg, void *user_data, int n, const double *
 }
 
 /* Type check against the ABI typedefs of fastnewton.h: a mismatch is an incompatible-pointer
- * assignment, an error under -Werror=incompatible-pointer-types (tests/_cbuild.py sets it). */
+ * assignment, an error under -Werror=incompatible-pointer-types (tests/_support.py sets it). */
 void cobjectives_abi_check(fn_value_grad *fg, fn_value *f)
 {
     fg[0] = rosen_fg;

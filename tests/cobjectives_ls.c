@@ -1,8 +1,8 @@
 /*
  * cobjectives_ls.c -- C objectives for the line-search tests and benchmarks
- * (tests/test_linesearch.py, bench/bench_linesearch.py), with the ABI of csrc/fastnewton.h.
+ * (tests/test_linesearch_*.py, bench/bench_linesearch.py), with the ABI of csrc/fastnewton.h.
  *
- * Built with tests/_cbuild.compile_shared (cc -O2 -shared -fPIC -ffp-contract=off) and loaded
+ * Built with tests/_support.compile_shared (cc -O2 -shared -fPIC -ffp-contract=off) and loaded
  * with ctypes; the objectives go to fastnewton.line_search as scipy.LowLevelCallable objects.
  *
  *   family_fg / family_f  a parametric smooth family covering the test problems (quadratic,
@@ -71,7 +71,7 @@ double ls_eval_floor(fn_value_grad fg, void *user_data, int n, const double *x,
     return acc;
 }
 
-/* Type check against the ABI typedefs (-Werror=incompatible-pointer-types in _cbuild). */
+/* Type check against the ABI typedefs (-Werror=incompatible-pointer-types in _support). */
 void cobjectives_ls_abi_check(fn_value_grad *fg, fn_value *f)
 {
     fg[0] = family_fg;

@@ -1,7 +1,8 @@
 /*
- * cobjectives_min.c -- C objectives for tests/test_minimize.py, with the ABI of csrc/fastnewton.h.
+ * cobjectives_min.c -- C objectives for tests/test_newton.py and bench/bench_minimize.py, with
+ * the ABI of csrc/fastnewton.h.
  *
- * Built by tests/_cbuild.compile_shared (cc -O2 -shared -fPIC -ffp-contract=off) and handed to
+ * Built by tests/_support.compile_shared (cc -O2 -shared -fPIC -ffp-contract=off) and handed to
  * fastnewton.minimize as scipy.LowLevelCallable objects.
  *
  *   ext_rosen_fg / ext_rosen_f   the extended Rosenbrock function of Moré, Garbow & Hillstrom

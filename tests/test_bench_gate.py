@@ -4,27 +4,18 @@ A 3x regression must fail, run-to-run noise must not, and the bookkeeping around
 (cases keyed per reference, the baseline as a median of runs, the gate subset really
 selecting benchmarks) must hold.
 """
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from types import SimpleNamespace
 
+import _gate as gate
 import pytest
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _load_gate():
-    path = os.path.join(REPO_ROOT, "bench", "_gate.py")
-    spec = importlib.util.spec_from_file_location("_fastnewton_bench_gate_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gate = _load_gate()
 BASE = {"a fastnewton/scipy": {"min": 0.40, "median": 0.42},
         "b fastnewton/c-floor": {"min": 1.10, "median": 1.12, "paired": 1.11}}
 

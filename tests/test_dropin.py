@@ -20,20 +20,13 @@ from scipy import LowLevelCallable
 from scipy.optimize import Bounds, rosen, rosen_der, rosen_hess, rosen_hess_prod
 from scipy.sparse.linalg import aslinearoperator
 
+from _support import Counted
+
 import fastnewton
 from fastnewton import minimize
 
 X0 = np.array([-1.2, 1.0])
 QN = [("bfgs", "BFGS"), ("lbfgs", "L-BFGS-B")]
-
-
-class Counted:
-    def __init__(self, fun):
-        self.fun, self.calls = fun, 0
-
-    def __call__(self, x, *args):
-        self.calls += 1
-        return self.fun(x, *args)
 
 
 def scipy_min(*args, **kw):

@@ -22,20 +22,12 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
+from _support import Counted
 
 from fastnewton import line_search
 from fastnewton._wolfe import LineSearchWarning
 
 NOT_CONVERGED = "The line search algorithm did not converge"
-
-
-class Counted:
-    def __init__(self, fun):
-        self.fun, self.calls = fun, 0
-
-    def __call__(self, x, *args):
-        self.calls += 1
-        return self.fun(x, *args)
 
 
 def run(ls, f, g, *args, **kw):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from _support import compile_shared
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as _fh:
@@ -33,12 +34,12 @@ def test_c_signatures_are_the_headers():
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, cbuild):
+def workdir(tmp_path_factory):
     """A folder holding the README's C sources, compiled as the README says."""
     d = tmp_path_factory.mktemp("readme")
     for name, code in C_SOURCES.items():
         (d / name).write_text(code)
-        cbuild.compile_shared(d, str(d / name))
+        compile_shared(d, str(d / name))
     return d
 
 

@@ -6,7 +6,6 @@ Newton steps solved here with NumPy, and call counters wrapped around the user's
 """
 import ctypes
 import math
-import os
 import threading
 import time
 import traceback
@@ -16,30 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.optimize
-from scipy import LowLevelCallable
 from scipy.optimize._numdiff import approx_derivative
+
+from _support import Counted
 
 import fastnewton
 from fastnewton import _problems
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 GTOL = 1e-5
 
 
 def gmax(g):
     return float(np.max(np.abs(g)))
-
-
-class Counted:
-    """Wrap a callable and count its calls."""
-
-    def __init__(self, fn):
-        self.fn = fn
-        self.calls = 0
-
-    def __call__(self, *a, **k):
-        self.calls += 1
-        return self.fn(*a, **k)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,27 +813,6 @@ def test_args_reach_every_callable():
 # ---------------------------------------------------------------------------------------------
 # LowLevelCallable objectives
 
-class _MinCObjectives:
-    """tests/cobjectives_min.c, compiled and loaded as LowLevelCallables."""
-
-    def __init__(self, cbuild, outdir):
-        path = cbuild.compile_shared(outdir, os.path.join(HERE, "cobjectives_min.c"))
-        self.lib = ctypes.CDLL(path)
-        pd = ctypes.POINTER(ctypes.c_double)
-        for name, argtypes in (("ext_rosen_fg", [ctypes.c_int, pd, pd, ctypes.c_void_p]),
-                               ("ext_rosen_f", [ctypes.c_int, pd, ctypes.c_void_p])):
-            getattr(self.lib, name).restype = ctypes.c_double
-            getattr(self.lib, name).argtypes = argtypes
-
-    def llc(self, name, user_data=None):
-        return LowLevelCallable(getattr(self.lib, name), user_data)
-
-
-@pytest.fixture(scope="module")
-def cmin(cbuild, tmp_path_factory):
-    return _MinCObjectives(cbuild, tmp_path_factory.mktemp("cobjectives_min"))
-
-
 def _twin_fg(x):
     """Python twin of ext_rosen_fg, operation for operation (sequential sum via cumsum)."""
     o, e = x[0::2], x[1::2]
@@ -944,7 +910,7 @@ def _ungated_reference(cobj, x0):
     return fastnewton.minimize(llc, x0), int(counts[0])
 
 
-def test_llc_solve_lets_python_threads_run(cobj, cbuild):
+def test_llc_solve_lets_python_threads_run(cobj):
     """Deterministic, no timing: every call of the objective waits until a Python thread has
     answered it (gated_rosen_fg, tests/cobjectives.c), and the thread can answer only while
     it holds the GIL. The solve ends with every call answered and none waiting out its limit,
