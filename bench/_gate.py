@@ -51,6 +51,7 @@ import platform
 import statistics
 
 import pytest
+
 from _tables import write_table
 
 TOLERANCE = 1.5

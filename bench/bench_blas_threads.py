@@ -34,8 +34,9 @@ import time
 
 import numpy as np
 import pytest
-from _tables import fmt_time, write_table
 from threadpoolctl import ThreadpoolController
+
+from _tables import fmt_time, write_table
 
 import fastnewton
 from fastnewton import _blas_threads, _problems

@@ -27,9 +27,10 @@ import ctypes
 
 import numpy as np
 import pytest
-from _tables import write_table
 from scipy.optimize import rosen, rosen_der
 from scipy.optimize._numdiff import approx_derivative
+
+from _tables import write_table
 
 import fastnewton
 import fastnewton._problems

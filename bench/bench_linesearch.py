@@ -32,9 +32,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
+from scipy.optimize import rosen, rosen_der
+
 from _support import LineSearchWarning, make_problem
 from _tables import write_table
-from scipy.optimize import rosen, rosen_der
 
 import fastnewton
 

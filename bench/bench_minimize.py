@@ -72,9 +72,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
-from _tables import fmt_time, write_table
 from scipy.optimize import SR1
 from scipy.optimize._numdiff import approx_derivative
+
+from _tables import fmt_time, write_table
 
 import fastnewton
 from fastnewton import _problems

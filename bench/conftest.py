@@ -20,14 +20,15 @@ import os
 import statistics
 import time
 
-import _gate
 import pytest
 import scipy.linalg  # noqa: F401 - loads SciPy's OpenBLAS so that the count below includes it
 from pytest_benchmark.plugin import pytest_benchmark_group_stats as _default_group_stats
-from _tables import fmt_time, write_table
 from threadpoolctl import threadpool_info
 
 import fastnewton as _fastnewton  # noqa: F401 - its kernels call LAPACK through SciPy's OpenBLAS
+
+import _gate
+from _tables import fmt_time, write_table
 
 IMPLS = ("fastnewton", "scipy")
 BLAS_ENV = "OPENBLAS_NUM_THREADS"

@@ -10,8 +10,9 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
-import _gate as gate
 import pytest
+
+import _gate as gate
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

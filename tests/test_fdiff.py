@@ -52,6 +52,8 @@ import pytest
 from scipy.optimize import rosen_der
 from scipy.optimize._numdiff import approx_derivative
 
+from _support import Counted
+
 import fastnewton
 from fastnewton import _fdiff
 from fastnewton._objective import ACCEPTED_SIGNATURES, make_objective
@@ -661,16 +663,6 @@ def test_c_objective_in_threads(cobj):
 # Evaluation counts
 
 
-class Counter:
-    def __init__(self, fn):
-        self.fn = fn
-        self.calls = 0
-
-    def __call__(self, x, *args):
-        self.calls += 1
-        return self.fn(x, *args)
-
-
 def rosen_f(x):
     return Rosenbrock().f(x)
 
@@ -679,7 +671,7 @@ def rosen_f(x):
 def test_gradient_counts(n):
     x = np.linspace(-1.0, 1.0, n)
     for method, expected in (("forward", n + 1), ("central", 2 * n + 1)):
-        f = Counter(lambda x: float(x @ x))
+        f = Counted(lambda x: float(x @ x))
         fastnewton.gradient(f, x, method=method)
         assert f.calls == expected, method
 
@@ -688,14 +680,14 @@ def test_gradient_counts(n):
 def test_hessian_counts(n):
     x = np.linspace(-1.0, 1.5, n)
     for method, expected in (("forward", n + 1), ("central", 2 * n + 1)):
-        f, g = Counter(rosen_f), Counter(rosen_der)
+        f, g = Counted(rosen_f), Counted(rosen_der)
         fastnewton.hessian(f, x, jac=g, method=method)
         assert g.calls == expected, method        # 1 at x, then n or 2n
         # jac=True: one call per point, f and g together
-        fg = Counter(lambda x: (rosen_f(x), rosen_der(x)))
+        fg = Counted(lambda x: (rosen_f(x), rosen_der(x)))
         fastnewton.hessian(fg, x, jac=True, method=method)
         assert fg.calls == expected, method
-    f = Counter(rosen_f)
+    f = Counted(rosen_f)
     fastnewton.hessian(f, x)
     assert f.calls == 2 * n * n + 1               # f(x), then 2 per diagonal, 4 per pair
 
@@ -703,7 +695,7 @@ def test_hessian_counts(n):
 def test_hessian_does_not_evaluate_fun_at_perturbed_points():
     n = 6
     x = np.linspace(-1.0, 1.5, n)
-    f, g = Counter(rosen_f), Counter(rosen_der)
+    f, g = Counted(rosen_f), Counted(rosen_der)
     fastnewton.hessian(f, x, jac=g, method="central")
     assert f.calls == 1
 

@@ -22,10 +22,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
-from _support import Counted
+
+from _support import Counted, LineSearchWarning
 
 from fastnewton import line_search
-from fastnewton._wolfe import LineSearchWarning
 
 NOT_CONVERGED = "The line search algorithm did not converge"
 

@@ -5,17 +5,10 @@ import numpy as np
 import pytest
 import scipy.sparse
 
+from _support import Counted
+
 from fastnewton import _fdiff, _linalg, _problems, minimize
 from fastnewton._objective import make_objective
-
-
-class Counter:
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, x):
-        self.calls += 1
-        return self.fn(x)
 
 
 def _to_band(A, kd):
@@ -77,7 +70,7 @@ def test_band_hessian_equals_dense_fd_hessian_in_band(name, n, kd, method):
     with 2kd+1 (forward) or 2(2kd+1) (central) gradients instead of n or 2n."""
     p = _problems.get(name, n)
     x = p.x0 + 0.1 * np.arange(n) / n
-    grad = Counter(p.grad)
+    grad = Counted(p.grad)
     obj = make_objective(p.fun, n, (), grad)
     g0 = p.grad(x)
     ab = _fdiff._hessian_band(obj, x, g0, kd, method, 0.0)
@@ -112,7 +105,7 @@ def _fd_gradients(r, n, kd, auto):
 def test_minimize_banded_converges_like_dense(name, n, kd, band):
     p = _problems.get(name, n)
     opt = {"hess_bandwidth": kd if band == "given" else "auto"}
-    grad = Counter(p.grad)
+    grad = Counted(p.grad)
     r = minimize(p.fun, p.x0, jac=grad, options=opt)
     d = minimize(p.fun, p.x0, jac=p.grad, options={"hess_bandwidth": None})
     assert r.status == 0 and np.max(np.abs(p.grad(r.x))) <= 1e-5

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+
 from _support import compile_shared
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
