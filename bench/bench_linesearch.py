@@ -41,7 +41,7 @@ import fastnewton
 try:
     from scipy.optimize._linesearch import LineSearchWarning
 except ImportError:  # pragma: no cover
-    from fastnewton._wolfe import LineSearchWarning
+    from fastnewton._linesearch import LineSearchWarning
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LS_SOURCE = os.path.join(os.path.dirname(HERE), "tests", "cobjectives_ls.c")

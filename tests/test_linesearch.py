@@ -38,7 +38,7 @@ from fastnewton import line_search
 try:
     from scipy.optimize._linesearch import LineSearchWarning
 except ImportError:  # pragma: no cover - SciPy moved its private module
-    from fastnewton._wolfe import LineSearchWarning
+    from fastnewton._linesearch import LineSearchWarning
 
 EPS = np.finfo(np.float64).eps
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -24,7 +24,7 @@ import pytest
 import scipy.optimize
 
 from fastnewton import line_search
-from fastnewton._wolfe import LineSearchWarning
+from fastnewton._linesearch import LineSearchWarning
 
 NOT_CONVERGED = "The line search algorithm did not converge"
 
