@@ -12,7 +12,8 @@ from scipy.sparse.linalg import LinearOperator
 from . import _fdiff, _solvers
 from ._linesearch import check_wolfe_params
 from ._objective import fd_scheme, fn_status, make_objective
-from ._validate import as_point, check_finite_grad, check_finite_value, fd_method
+from ._validate import (as_point, check_finite_grad, check_finite_value, fd_method,
+                        rel_step_value)
 
 __all__ = ["minimize", "scipy_method"]
 
@@ -56,12 +57,13 @@ _COMMON = {
     "return_all": False,   # res.allvecs: x0 and every iterate
     "disp": False,         # print one line per iteration and a summary
 }
+_CHOL_BETA = 1e-3         # Newton, SR1: the modified Cholesky's smallest relative shift
 _METHOD_OPTIONS = {
-    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3,
+    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=_CHOL_BETA,
                    hess_bandwidth="auto"),
     "bfgs": dict(_COMMON, hess_inv0=None),
     "lbfgs": dict(_COMMON, memory=10),
-    "sr1": dict(_COMMON, chol_beta=1e-3, skip_r=1e-8),
+    "sr1": dict(_COMMON, chol_beta=_CHOL_BETA, skip_r=1e-8),
 }
 # SciPy's names for some of the options above (L-BFGS-B's), per method
 _SCIPY_NAMES = {"lbfgs": {"maxcor": "memory", "maxls": "ls_maxiter", "iprint": "disp"}}
@@ -178,7 +180,7 @@ def _options(method, options, tol, n):
     if "fd" in o:
         o["fd"] = fd_method(o["fd"], "options['fd']")
     if "rel_step" in o:
-        o["rel_step"] = 0.0 if o["rel_step"] is None else _positive(o, "rel_step", shown)
+        o["rel_step"] = rel_step_value(o["rel_step"])
     if "hess_bandwidth" in o:
         kd = o["hess_bandwidth"]
         if kd is None:

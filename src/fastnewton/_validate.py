@@ -54,7 +54,10 @@ def rel_step_value(rel_step):
     """0.0 (the kernels' optimal default) for None, else a positive finite float."""
     if rel_step is None:
         return 0.0
-    r = float(rel_step)
+    try:
+        r = float(rel_step)
+    except (TypeError, ValueError):
+        r = math.nan
     if not (r > 0.0 and math.isfinite(r)):
         raise ValueError(f"rel_step must be a positive finite number, got {rel_step!r}")
     return r
