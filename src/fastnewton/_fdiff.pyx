@@ -31,8 +31,9 @@ Kernels perturb a caller-provided copy ``xw`` of x, restoring each entry exactly
 from libc.math cimport fabs, sqrt, fmax
 from libc.string cimport memcpy
 
-from fastnewton.fastnewton_h cimport FN_USER_ERROR
-from fastnewton._objective cimport fn_objective, obj_f, obj_fg, obj_g, FD_FORWARD, FD_CENTRAL
+from fastnewton._objective cimport (fn_objective, obj_f, obj_fg, obj_g, FD_FORWARD, FD_CENTRAL,
+                                   FN_USER_ERROR)
+from fastnewton._linalg cimport dot
 
 # eps^(1/2), eps^(1/3), eps^(1/4) for IEEE double, eps = 2**-52
 cdef double EPS_1_2 = 1.4901161193847656e-08
@@ -266,12 +267,8 @@ cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const doub
                   double *out, int method, double rel_step, double *xw, double *gw) noexcept nogil:
     """out = H(x) v from one (forward, needs g0) or two (central) gradients. xw, gw: n doubles."""
     cdef int i, n = o.n
-    cdef double vnorm = 0.0, xnorm = 0.0, step, inv
+    cdef double vnorm = sqrt(dot(n, v, v)), xnorm = dot(n, x, x), step, inv
     cdef double r = rel_step if rel_step > 0.0 else default_rel_step(method, 1)
-    for i in range(n):
-        vnorm += v[i] * v[i]
-        xnorm += x[i] * x[i]
-    vnorm = sqrt(vnorm)
     if vnorm == 0.0:
         for i in range(n):
             out[i] = 0.0
@@ -299,7 +296,7 @@ cdef int fd_hessp(fn_objective *o, const double *x, const double *g0, const doub
 
 
 # ---------------------------------------------------------------------------------------------
-# Python entry points: the public gradient and hessian (re-exported by _derivatives.py),
+# Python entry points: the public gradient and hessian (fastnewton.gradient, .hessian),
 # compiled so that their checks and set-up cost C calls, and helpers for the other modules and
 # the tests. Each allocates its output and workspaces once, runs the kernel without the GIL
 # where that pays, then re-raises a user error.
@@ -359,7 +356,7 @@ def gradient(fun, x, args=(), method="central", rel_step=None):
     cdef double f0, r
     cdef int m
     x = fast_point(x, "x")
-    m = _method_code(fd_method(method))
+    m = fd_method(method)
     r = rel_step_value(rel_step)
     n = cnp.PyArray_SIZE(<cnp.ndarray>x)
     obj = make_objective(fun, n, args)
@@ -431,7 +428,7 @@ def hessian(fun, x, args=(), jac=None, method="central", rel_step=None):
     cdef double f0, r
     cdef int m, ok
     x = fast_point(x, "x")
-    m = _method_code(fd_method(method))
+    m = fd_method(method)
     r = rel_step_value(rel_step)
     n = cnp.PyArray_SIZE(<cnp.ndarray>x)
     obj = make_objective(fun, n, args, jac)
@@ -480,23 +477,6 @@ cdef int _hessian_checked(fn_objective *o, const double *x, double *h, int m, do
     return 1
 
 
-cdef int _method_code(str method) except -1:
-    if method == "forward":
-        return FD_FORWARD
-    if method == "central":
-        return FD_CENTRAL
-    raise ValueError(f"method must be 'forward' or 'central', got {method!r}")
-
-
-def _f0(Objective o, x):
-    cdef double *px = vec_data(x, o.c.n)
-    cdef double f
-    with nogil:
-        f = obj_f(&o.c, px)
-    o.check()
-    return f
-
-
 def _fg0(Objective o, x, g):
     cdef double *px = vec_data(x, o.c.n)
     cdef double *pg = vec_data(g, o.c.n)
@@ -507,29 +487,9 @@ def _fg0(Objective o, x, g):
     return f
 
 
-def _g0(Objective o, x, g):
-    """The gradient alone at x, however the objective gives it most cheaply."""
-    cdef double *px = vec_data(x, o.c.n)
-    cdef double *pg = vec_data(g, o.c.n)
-    with nogil:
-        fn_g(&o.c, px, pg)
-    o.check()
-
-
-def _gradient(Objective o, const double[::1] x, double f0, str method, double rel_step):
-    cdef int m = _method_code(method)
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double[::1] g = np.empty(n)
-    cdef double[::1] xw = np.empty(n)
-    with nogil:
-        fd_gradient(&o.c, &x[0], f0, &g[0], m, rel_step, &xw[0])
-    o.check()
-    return g.base
-
-
 def _hessian_from_grad(Objective o, const double[::1] x, const double[::1] g0, str method,
                        double rel_step):
-    cdef int m = _method_code(method)
+    cdef int m = fd_method(method)
     cdef Py_ssize_t n = x.shape[0]
     cdef double[:, ::1] h = np.empty((n, n))
     cdef double[:, ::1] work = np.empty((3, n))
@@ -540,19 +500,9 @@ def _hessian_from_grad(Objective o, const double[::1] x, const double[::1] g0, s
     return h.base
 
 
-def _hessian_from_values(Objective o, const double[::1] x, double f0, double rel_step):
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double[:, ::1] h = np.empty((n, n))
-    cdef double[::1] xw = np.empty(n)
-    with nogil:
-        fd_hessian_values(&o.c, &x[0], f0, &h[0, 0], rel_step, &xw[0])
-    o.check()
-    return h.base
-
-
 def _hessp(Objective o, const double[::1] x, const double[::1] g0, const double[::1] v,
            str method, double rel_step):
-    cdef int m = _method_code(method)
+    cdef int m = fd_method(method)
     cdef Py_ssize_t n = x.shape[0]
     cdef double[::1] out = np.empty(n)
     cdef double[:, ::1] work = np.empty((2, n))
@@ -565,7 +515,7 @@ def _hessp(Objective o, const double[::1] x, const double[::1] g0, const double[
 def _hessian_band(Objective o, const double[::1] x, const double[::1] g0, int kd, str method,
                   double rel_step):
     """The banded FD Hessian as an (n, kd + 1) band array (see fd_hessian_band)."""
-    cdef int m = _method_code(method)
+    cdef int m = fd_method(method)
     cdef Py_ssize_t n = x.shape[0]
     cdef double[:, ::1] ab = np.empty((n, kd + 1))
     cdef double[:, ::1] work = np.empty((4, n))

@@ -43,21 +43,13 @@ than c2 phi'(0) all the way) and whether some trial f was -inf (res.f_minus_inf)
 """
 from libc.math cimport fabs, sqrt, isfinite, INFINITY, NAN
 
-from fastnewton.fastnewton_h cimport FN_LINESEARCH_FAILED, FN_NOT_DESCENT, FN_USER_ERROR
-from fastnewton._objective cimport fn_objective, obj_f, obj_fg
+from fastnewton._objective cimport (fn_objective, obj_f, obj_fg, FN_LINESEARCH_FAILED,
+                                   FN_NOT_DESCENT, FN_USER_ERROR)
 from fastnewton._fdiff cimport fn_g_at, fn_fg, fn_g
-from fastnewton._linalg cimport all_finite
+from fastnewton._linalg cimport all_finite, dot
 
 cdef double CUBIC_GUARD = 0.2
 cdef double QUAD_GUARD = 0.1
-
-
-cdef inline double _dot(int n, const double *a, const double *b) noexcept nogil:
-    cdef int i
-    cdef double s = 0.0
-    for i in range(n):
-        s += a[i] * b[i]
-    return s
 
 
 cdef inline double _cubic_min(double a, double fa, double fpa, double b, double fb,
@@ -148,7 +140,7 @@ cdef inline double _dphi(_search *s, double alpha, double f) noexcept nogil:
             s.best_alpha = s.prev_alpha
             s.best_f = s.prev_f
         return NAN
-    return _dot(s.o.n, s.gt, s.p)
+    return dot(s.o.n, s.gt, s.p)
 
 
 cdef inline int _accept(_search *s, double alpha, double f, double dphi) noexcept nogil:
@@ -202,7 +194,7 @@ cdef int _finish(_search *s, int status, double alpha, double f, double dphi,
     if s.best_alpha > 0.0:
         res.alpha = s.best_alpha
         res.f = s.best_f
-        res.slope = _dot(s.o.n, s.gt, s.p)
+        res.slope = dot(s.o.n, s.gt, s.p)
         res.grad_valid = 1
     else:
         res.alpha = 0.0
@@ -242,7 +234,7 @@ cdef int _zoom(_search *s, double a_lo, double f_lo, double d_lo, double a_hi, d
         if not isfinite(f_j) or f_j > s.f0 + s.prm.c1 * a_j * s.dphi0 or f_j >= f_lo:
             acc = _noise_accept(s, a_j, f_j)
             if acc == 1:
-                return _finish(s, 0, a_j, f_j, _dot(s.o.n, s.gt, s.p), res)
+                return _finish(s, 0, a_j, f_j, dot(s.o.n, s.gt, s.p), res)
             if acc < 0:
                 return _finish(s, FN_USER_ERROR, 0.0, 0.0, 0.0, res)
             a_rec, f_rec = a_hi, f_hi
@@ -318,7 +310,7 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
         if not isfinite(f) or f > f0 + prm.c1 * a * dphi0 or (i > 0 and f >= f_prev):
             acc = _noise_accept(&s, a, f)
             if acc == 1:
-                return _finish(&s, 0, a, f, _dot(o.n, s.gt, p), res)
+                return _finish(&s, 0, a, f, dot(o.n, s.gt, p), res)
             if acc < 0:
                 return _finish(&s, FN_USER_ERROR, 0.0, 0.0, 0.0, res)
             return _zoom(&s, a_prev, f_prev, d_prev, a, f, res)
@@ -352,7 +344,7 @@ cdef int wolfe_search(fn_objective *o, const double *x, const double *p, double 
 
 
 # ---------------------------------------------------------------------------------------------
-# Python entry points: the public line_search (re-exported by fastnewton/_wolfe.py), written
+# Python entry points: the public line_search (fastnewton.line_search), written
 # here so that its checks and set-up cost a few C calls rather than Python ones.
 
 import warnings
@@ -526,7 +518,7 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     if not all_finite(pg, n):
         check_finite_grad(gfk, "the gradient at xk")
 
-    dphi0 = _dot(<int>n, pg, pp)
+    dphi0 = dot(<int>n, pg, pp)
     alpha0 = 1.0
     if old_old_fval is not None and dphi0 != 0.0:
         alpha0 = min(1.0, 1.01 * 2.0 * (f0 - float(old_old_fval)) / dphi0)

@@ -10,27 +10,33 @@ from scipy.sparse import issparse
 from scipy.sparse.linalg import LinearOperator
 
 from . import _fdiff, _solvers
-from ._objective import make_objective
-from ._validate import as_point, check_finite_grad, check_finite_value, fd_method
-from ._wolfe import check_wolfe_params
+from ._linesearch import check_wolfe_params
+from ._objective import fd_scheme, fn_status, make_objective
+from ._validate import (as_point, check_finite_grad, check_finite_value, fd_method,
+                        rel_step_value)
 
 __all__ = ["minimize", "scipy_method"]
 
 MESSAGES = {
-    0: "Optimization terminated successfully: the gradient's norm is below gtol.",
-    1: "Maximum number of iterations has been exceeded.",
-    2: "The line search could not find a step satisfying the strong Wolfe conditions "
-       "(along the Newton/quasi-Newton direction or steepest descent); x is the best point "
-       "found.",
-    3: "A non-finite value was met (in the Hessian); x is the best point found.",
-    4: "`callback` raised `StopIteration`.",
-    5: "Optimization terminated successfully: the last step changed x (xtol, xrtol) or f "
-       "(ftol) by no more than the tolerance.",
-    9: "f appears unbounded below: f fell steeply along every step stretched as far as the "
-       "line search goes, in several successive iterations (or f was -inf); x is the best "
-       "finite point found.",
+    fn_status.FN_CONVERGED:
+        "Optimization terminated successfully: the gradient's norm is below gtol.",
+    fn_status.FN_MAXITER: "Maximum number of iterations has been exceeded.",
+    fn_status.FN_LINESEARCH_FAILED:
+        "The line search could not find a step satisfying the strong Wolfe conditions "
+        "(along the Newton/quasi-Newton direction or steepest descent); x is the best point "
+        "found.",
+    fn_status.FN_NONFINITE:
+        "A non-finite value was met (in the Hessian); x is the best point found.",
+    fn_status.FN_CALLBACK_STOP: "`callback` raised `StopIteration`.",
+    fn_status.FN_CONVERGED_STEP:
+        "Optimization terminated successfully: the last step changed x (xtol, xrtol) or f "
+        "(ftol) by no more than the tolerance.",
+    fn_status.FN_UNBOUNDED:
+        "f appears unbounded below: f fell steeply along every step stretched as far as the "
+        "line search goes, in several successive iterations (or f was -inf); x is the best "
+        "finite point found.",
 }
-# status 1 when the evaluation budget, not maxiter, ended the solve (SciPy's text)
+# FN_MAXITER when the evaluation budget, not maxiter, ended the solve (SciPy's text)
 MAXFUN_MESSAGE = "Maximum number of function evaluations has been exceeded."
 
 # Options every method takes, with their defaults (None: decided per problem, or off).
@@ -51,12 +57,13 @@ _COMMON = {
     "return_all": False,   # res.allvecs: x0 and every iterate
     "disp": False,         # print one line per iteration and a summary
 }
+_CHOL_BETA = 1e-3         # Newton, SR1: the modified Cholesky's smallest relative shift
 _METHOD_OPTIONS = {
-    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=1e-3,
+    "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=_CHOL_BETA,
                    hess_bandwidth="auto"),
     "bfgs": dict(_COMMON, hess_inv0=None),
     "lbfgs": dict(_COMMON, memory=10),
-    "sr1": dict(_COMMON, chol_beta=1e-3, skip_r=1e-8),
+    "sr1": dict(_COMMON, chol_beta=_CHOL_BETA, skip_r=1e-8),
 }
 # SciPy's names for some of the options above (L-BFGS-B's), per method
 _SCIPY_NAMES = {"lbfgs": {"maxcor": "memory", "maxls": "ls_maxiter", "iprint": "disp"}}
@@ -172,9 +179,8 @@ def _options(method, options, tol, n):
         o["hess_inv0"] = _spd(o["hess_inv0"], n, "options['hess_inv0']")
     if "fd" in o:
         o["fd"] = fd_method(o["fd"], "options['fd']")
-        o["fd_code"] = 0 if o["fd"] == "forward" else 1
     if "rel_step" in o:
-        o["rel_step"] = 0.0 if o["rel_step"] is None else _positive(o, "rel_step", shown)
+        o["rel_step"] = rel_step_value(o["rel_step"])
     if "hess_bandwidth" in o:
         kd = o["hess_bandwidth"]
         if kd is None:
@@ -337,15 +343,15 @@ def _gradient(fun, jac, opts, n, tally):
                              "LowLevelCallable cannot take complex x or be wrapped")
         if jac == "cs":
             return fun, _complex_step_gradient(fun, n, opts["finite_diff_rel_step"],
-                                               tally), "central"
+                                               tally), fd_scheme.FD_CENTRAL
         f, g = _absolute_step_gradient(fun, opts["eps"], tally)
-        return f, g, "forward"
+        return f, g, fd_scheme.FD_FORWARD
     if jac is None or jac is False:
-        return fun, None, "central"
+        return fun, None, fd_scheme.FD_CENTRAL
     if isinstance(jac, str):
         return fun, None, fd_method(jac, "jac")
     if jac is True or callable(jac):
-        return fun, jac, "central"
+        return fun, jac, fd_scheme.FD_CENTRAL
     raise ValueError(f"jac must be a callable, True, None, '2-point', '3-point' or 'cs', "
                      f"got {jac!r}")
 
@@ -543,7 +549,6 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
                          f"must be None")
     if isinstance(hess, str):
         opts["fd"] = fd_method(hess, "hess")
-        opts["fd_code"] = 0 if opts["fd"] == "forward" else 1
         hess = None
     elif hess is not None and not callable(hess):
         raise ValueError(f"hess must be a callable, None, '2-point' or '3-point', "
@@ -573,10 +578,11 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     status, f = out["status"], out["f"]
     nfev = obj.nfev
     message = MESSAGES[status]
-    if status == 1 and out["nit"] < opts["maxiter"]:
+    if status == fn_status.FN_MAXITER and out["nit"] < opts["maxiter"]:
         message = MAXFUN_MESSAGE
     res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=nfev, njev=obj.njev,
-                         status=status, success=status in (0, 5), message=message)
+                         status=status, message=message,
+                         success=status in (fn_status.FN_CONVERGED, fn_status.FN_CONVERGED_STEP))
     if allvecs is not None:
         res.allvecs = allvecs
     if meth == "newton":

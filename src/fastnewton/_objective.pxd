@@ -3,7 +3,28 @@ from libc.math cimport NAN
 cimport numpy as cnp
 from fastnewton.fastnewton_h cimport fn_value_grad, fn_value
 
-cdef enum:
+# The status codes of every kernel and solve, from csrc/fastnewton.h (the values are the
+# header's). `cpdef`: Python sees them as the IntEnum fastnewton._objective.fn_status
+# (fn_status.FN_CONVERGED == 0, ...), which fastnewton/_minimize.py keys its messages by. A
+# cpdef enum gets its Python face in the module of the .pxd declaring it, hence here and not
+# in fastnewton_h.pxd (which has no module).
+cdef extern from "fastnewton.h" nogil:
+    cpdef enum fn_status:
+        FN_CONVERGED
+        FN_MAXITER
+        FN_LINESEARCH_FAILED
+        FN_NONFINITE
+        FN_CALLBACK_STOP
+        FN_CONVERGED_STEP
+        FN_USER_ERROR
+        FN_NOT_DESCENT
+        FN_NO_MEMORY
+        FN_UNBOUNDED
+
+# Finite-difference schemes (fn_objective.fd_method, the kernels' `method` arguments); Python
+# sees the IntEnum fastnewton._objective.fd_scheme, which fastnewton/_validate.py maps the
+# names 'forward' / 'central' (and SciPy's '2-point' / '3-point') to.
+cpdef enum fd_scheme:
     FD_FORWARD = 0
     FD_CENTRAL = 1
 

@@ -34,7 +34,9 @@ import threading
 import numpy as np
 from scipy import LowLevelCallable
 
-from fastnewton._validate import as_point
+# the module, not its names: _validate imports fd_scheme from here, so whichever of the two
+# is imported first, the other is then only partly initialized
+from fastnewton import _validate
 
 cnp.import_array()
 
@@ -183,12 +185,9 @@ cdef class Objective:
         that nfev and the maxfun budget see them."""
         self.c.nfev += k
 
-    def reset_counts(self):
-        self.c.nfev = 0
-        self.c.njev = 0
-
-    def set_fd(self, method, double rel_step):
-        self.c.fd_method = FD_FORWARD if method == "forward" else FD_CENTRAL
+    def set_fd(self, int method, double rel_step):
+        """The scheme (an fd_scheme code) and relative step of kernel-made gradients."""
+        self.c.fd_method = method
         self.c.fd_rel_step = rel_step
 
 
@@ -202,7 +201,7 @@ cdef object fast_point(object a, str name):
             and all_finite(<double *>cnp.PyArray_DATA(<cnp.ndarray>a),
                            cnp.PyArray_SIZE(<cnp.ndarray>a))):
         return a
-    return as_point(a, name)
+    return _validate.as_point(a, name)
 
 
 def _signature_of(llc):

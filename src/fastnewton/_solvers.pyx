@@ -93,14 +93,13 @@ from libc.float cimport DBL_EPSILON
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dsymv, dsyr2
 
-from fastnewton.fastnewton_h cimport (FN_CONVERGED, FN_MAXITER, FN_LINESEARCH_FAILED,
-                                      FN_NONFINITE, FN_CALLBACK_STOP, FN_CONVERGED_STEP,
-                                      FN_USER_ERROR, FN_UNBOUNDED)
-from fastnewton._objective cimport fn_objective, FD_CENTRAL
+from fastnewton._objective cimport (fn_objective, FD_CENTRAL, FN_CONVERGED, FN_MAXITER,
+                                   FN_LINESEARCH_FAILED, FN_NONFINITE, FN_CALLBACK_STOP,
+                                   FN_CONVERGED_STEP, FN_USER_ERROR, FN_UNBOUNDED)
 from fastnewton._fdiff cimport (fd_hessian_grad, fd_hessian_values, fd_hessian_band, fn_g,
                                 default_rel_step)
 from fastnewton._linalg cimport (modified_chol, chol_solve, all_finite, modified_band_chol,
-                                 band_chol_solve)
+                                 band_chol_solve, dot)
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search
 
 cdef double STEP_MAX = 1e3
@@ -140,20 +139,6 @@ cdef double _gnorm(int n, const double *g, double ord) noexcept nogil:
     for i in range(n):
         s += pow(fabs(g[i]), ord)
     return pow(s, 1.0 / ord)
-
-
-cdef inline double _dot(int n, const double *a, const double *b) noexcept nogil:
-    # four partial sums: lets the compiler keep several multiply-adds in flight
-    cdef int i, n4 = n - n % 4
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    for i in range(0, n4, 4):
-        s0 += a[i] * b[i]
-        s1 += a[i + 1] * b[i + 1]
-        s2 += a[i + 2] * b[i + 2]
-        s3 += a[i + 3] * b[i + 3]
-    for i in range(n4, n):
-        s0 += a[i] * b[i]
-    return (s0 + s1) + (s2 + s3)
 
 
 cdef inline bint _step_vanished(int n, const double *xold, const double *xnew,
@@ -216,7 +201,7 @@ cdef bint bfgs_update(int n, double *h, const double *s, const double *y, double
                       double sy_min) noexcept nogil:
     """Inverse BFGS update of h (lower triangle, C order) in place; False (skipped) unless
     s^T y > sy_min."""
-    cdef double sy = _dot(n, s, y), rho, yu, c, one = 1.0, zero = 0.0
+    cdef double sy = dot(n, s, y), rho, yu, c, one = 1.0, zero = 0.0
     cdef int inc = 1, i
     cdef char uplo = b'U'
     if not (sy > sy_min and sy > 0.0):
@@ -224,7 +209,7 @@ cdef bint bfgs_update(int n, double *h, const double *s, const double *y, double
     rho = 1.0 / sy
     # u = H y
     dsymv(&uplo, &n, &one, h, &n, <double *>y, &inc, &zero, u, &inc)
-    yu = _dot(n, y, u)
+    yu = dot(n, y, u)
     c = 0.5 * (rho + rho * rho * yu)
     # u = c s - rho u   (u becomes w)
     for i in range(n):
@@ -244,9 +229,9 @@ cdef bint sr1_update(int n, double *b, const double *s, const double *y, double 
     for i in range(n):
         v[i] = y[i]
     dsymv(&uplo, &n, &minus, b, &n, <double *>s, &inc, &one, v, &inc)
-    sv = _dot(n, s, v)
-    vv = _dot(n, v, v)
-    if not (fabs(sv) >= r * sqrt(_dot(n, s, s) * vv)) or vv == 0.0:
+    sv = dot(n, s, v)
+    vv = dot(n, v, v)
+    if not (fabs(sv) >= r * sqrt(dot(n, s, s) * vv)) or vv == 0.0:
         return False
     # B = B + v v^T / (v^T s)  written as the rank-2 form (v/2)(v/sv)^T + (v/sv)(v/2)^T
     half = 0.5 / sv
@@ -266,19 +251,19 @@ cdef void lbfgs_direction(int n, int m, int npairs, int head, const double *S,
     for k in range(npairs):                     # newest to oldest
         j = (head - 1 - k + m) % m
         off = <Py_ssize_t>j * n
-        alpha[j] = rho[j] * _dot(n, S + off, p)
+        alpha[j] = rho[j] * dot(n, S + off, p)
         for i in range(n):
             p[i] -= alpha[j] * Y[off + i]
     if npairs > 0:
         j = (head - 1 + m) % m
         off = <Py_ssize_t>j * n
-        gamma = 1.0 / (rho[j] * _dot(n, Y + off, Y + off))
+        gamma = 1.0 / (rho[j] * dot(n, Y + off, Y + off))
         for i in range(n):
             p[i] *= gamma
     for k in range(npairs - 1, -1, -1):         # oldest to newest
         j = (head - 1 - k + m) % m
         off = <Py_ssize_t>j * n
-        beta = rho[j] * _dot(n, Y + off, p)
+        beta = rho[j] * dot(n, Y + off, p)
         for i in range(n):
             p[i] += (alpha[j] - beta) * S[off + i]
 
@@ -515,12 +500,12 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             status = _sr1_direction(n, mat, aux + 4 * nn, g, p, aux + 3 * nn, opt, out)
         if status != 0:
             break
-        dphi0 = _dot(n, g, p)
+        dphi0 = dot(n, g, p)
         if not (dphi0 < 0.0 and isfinite(dphi0)):
             # rounding destroyed descent: steepest descent, and forget a quasi-Newton model
             for i in range(n):
                 p[i] = -g[i]
-            dphi0 = _dot(n, g, p)
+            dphi0 = dot(n, g, p)
             if method == METHOD_BFGS or method == METHOD_SR1:
                 _identity(n, mat, 1.0)
             out.npairs = 0
@@ -529,17 +514,17 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
         if method == METHOD_NEWTON:
             # a nearly singular (positive definite) H can make p enormous: let the first trial
             # step go at most STEP_MAX * max(1, |x|) (Dennis & Schnabel's maximum step)
-            t = sqrt(_dot(n, p, p))
-            smax = STEP_MAX * fmax(1.0, sqrt(_dot(n, x, x)))
+            t = sqrt(dot(n, p, p))
+            smax = STEP_MAX * fmax(1.0, sqrt(dot(n, x, x)))
             if t > smax:
                 alpha0 = smax / t
         elif fresh:
-            t = sqrt(_dot(n, p, p))
+            t = sqrt(dot(n, p, p))
             alpha0 = 1.0 / t if t > 1.0 else 1.0
         elif method == METHOD_SR1:
             # B may be nearly singular along some direction, making p huge: let the first
             # trial step grow at most tenfold over the last step (a trust radius in effect)
-            t = sqrt(_dot(n, p, p))
+            t = sqrt(dot(n, p, p))
             if t > 10.0 * slen:
                 alpha0 = 10.0 * slen / t
         # ---- the step; f within a few ulps counts as no worse (see _linesearch)
@@ -551,7 +536,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             # trial step of a fresh start, min(1, 1/|g|) (the failed length may be the problem)
             for i in range(n):
                 p[i] = -g[i]
-            t = sqrt(_dot(n, g, g))
+            t = sqrt(dot(n, g, g))
             status = wolfe_search(o, x, p, f, -t * t, 1.0 / t if t > 1.0 else 1.0, &lsp,
                                   xt, gt, &res)
         if status == FN_USER_ERROR:
@@ -566,7 +551,7 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
             for i in range(n):
                 S[<Py_ssize_t>j * n + i] = xt[i] - x[i]
                 Y[<Py_ssize_t>j * n + i] = gt[i] - g[i]
-            sy = _dot(n, S + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)
+            sy = dot(n, S + <Py_ssize_t>j * n, Y + <Py_ssize_t>j * n)
             if sy > 0.0 and sy > curvature_floor(n, S + <Py_ssize_t>j * n, g, gt):
                 rho[j] = 1.0 / sy
                 out.head = (j + 1) % m
@@ -581,9 +566,9 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 aux[nn + i] = gt[i] - g[i]
             if fresh:
                 # scale the identity to the curvature just seen (N&W 6.20)
-                sy = _dot(n, aux, aux + nn)
+                sy = dot(n, aux, aux + nn)
                 if sy > 0.0:
-                    t = _dot(n, aux + nn, aux + nn)
+                    t = dot(n, aux + nn, aux + nn)
                     _identity(n, mat, sy / t if method == METHOD_BFGS else t / sy)
             if method == METHOD_BFGS:
                 ret = bfgs_update(n, mat, aux, aux + nn, aux + 2 * nn,
@@ -596,10 +581,10 @@ cdef int solve(fn_objective *o, double *x, double *g, double *mat, double *work,
                 out.nskip += 1
         # ---- accept: x <- x + alpha p (or the best point a failed search found)
         out.nit += 1
-        slen = res.alpha * sqrt(_dot(n, p, p))
+        slen = res.alpha * sqrt(dot(n, p, p))
         vanished = (_step_vanished(n, x, xt, opt.xtol)
                     or (opt.xrtol > 0.0
-                        and slen <= opt.xrtol * (opt.xrtol + sqrt(_dot(n, xt, xt))))
+                        and slen <= opt.xrtol * (opt.xrtol + sqrt(dot(n, xt, xt))))
                     or f - res.f <= opt.ftol * fmax(fmax(fabs(f), fabs(res.f)), 1.0))
         memcpy(x, xt, nn * sizeof(double))
         memcpy(g, gt, nn * sizeof(double))
@@ -703,12 +688,15 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess, ho
         h0v = o["hess_inv0"]        # C-contiguous float64 (n, n), checked by _minimize
         keep.append(o["hess_inv0"])
         opt.h0 = &h0v[0, 0]
-    opt.fd_method = o.get("fd_code", 1)
-    opt.fd_rel_step = o.get("rel_step", 0.0)
-    opt.chol_beta = o.get("chol_beta", 1e-3)
-    opt.band = o.get("band", -1)
-    opt.memory = o.get("memory", 1)
-    opt.sr1_r = o.get("skip_r", 1e-8)
+    # the method's own options, validated and defaulted by _minimize._options; the fields of
+    # options other methods have are set to values no kernel reads for this method (-1 for
+    # band: no band)
+    opt.fd_method = o["fd"] if "fd" in o else FD_CENTRAL
+    opt.fd_rel_step = o["rel_step"] if "rel_step" in o else 0.0
+    opt.chol_beta = o["chol_beta"] if "chol_beta" in o else 0.0
+    opt.band = o["band"] if "band" in o else -1
+    opt.memory = o["memory"] if "memory" in o else 0
+    opt.sr1_r = o["skip_r"] if "skip_r" in o else 0.0
     opt.ls.c1 = o["c1"]
     opt.ls.c2 = o["c2"]
     opt.ls.amax = o["amax"]
@@ -776,16 +764,18 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     'pairs' (L-BFGS: (S, Y), oldest first)."""
     cdef int meth = METHODS[method]
     cdef int n = <int>x.shape[0]
-    cdef int m = options.get("memory", 1)
-    cdef int band = options.get("band", -1) if meth == METHOD_NEWTON else -1
-    cdef int kd = band if band >= 0 else -1     # BAND_AUTO: a dense mat holds any band it picks
-    cdef double[::1] mat = np.empty(mat_size(meth, n, m, kd))
-    cdef double[::1] work = np.empty(work_size(meth, n, m, kd))
     cdef solve_opts opt
     cdef solve_out out
     cdef list keep = []
     cdef blas_limit lim
+    cdef int m, band, kd
+    cdef double[::1] mat, work
     _fill_opts(&opt, meth, obj, options, hess, hook, keep)
+    m = opt.memory
+    band = opt.band
+    kd = band if band >= 0 else -1      # BAND_AUTO: a dense mat holds any band it picks
+    mat = np.empty(mat_size(meth, n, m, kd))
+    work = np.empty(work_size(meth, n, m, kd))
     out.f = f0
     blas_limit_enter(&lim, n)   # one BLAS thread for a small solve (_blas_threads)
     if obj.release_gil:
@@ -860,7 +850,7 @@ def _lbfgs_direction(const double[:, ::1] S, const double[:, ::1] Y, const doubl
     cdef double[::1] alpha = np.empty(max(k, 1))
     cdef double[::1] p = np.empty(n)
     for i in range(k):
-        rho[i] = 1.0 / _dot(n, &S[i, 0], &Y[i, 0])
+        rho[i] = 1.0 / dot(n, &S[i, 0], &Y[i, 0])
     lbfgs_direction(n, max(k, 1), k, k % max(k, 1), &S[0, 0] if k else NULL,
                     &Y[0, 0] if k else NULL, &rho[0], &alpha[0], &g[0], &p[0])
     return np.asarray(p)

@@ -4,9 +4,11 @@ import math
 import numpy as np
 
 from ._linalg import _all_finite
+from ._objective import fd_scheme
 
-_FD_METHODS = {"forward": "forward", "2-point": "forward",
-               "central": "central", "3-point": "central"}
+# the names of the finite-difference schemes (SciPy's too) and the kernels' codes for them
+_FD_METHODS = {"forward": fd_scheme.FD_FORWARD, "2-point": fd_scheme.FD_FORWARD,
+               "central": fd_scheme.FD_CENTRAL, "3-point": fd_scheme.FD_CENTRAL}
 
 
 def as_point(x, name="x0"):
@@ -40,6 +42,7 @@ def as_point(x, name="x0"):
 
 
 def fd_method(method, name="method"):
+    """The fd_scheme code of a finite-difference scheme's name, or ValueError naming `name`."""
     try:
         return _FD_METHODS[method]
     except (KeyError, TypeError):
@@ -51,7 +54,10 @@ def rel_step_value(rel_step):
     """0.0 (the kernels' optimal default) for None, else a positive finite float."""
     if rel_step is None:
         return 0.0
-    r = float(rel_step)
+    try:
+        r = float(rel_step)
+    except (TypeError, ValueError):
+        r = math.nan
     if not (r > 0.0 and math.isfinite(r)):
         raise ValueError(f"rel_step must be a positive finite number, got {rel_step!r}")
     return r
