@@ -37,7 +37,7 @@ import pytest
 from threadpoolctl import ThreadpoolController
 
 import fastnewton
-from fastnewton import _blas_threads, _problems
+from fastnewton import _blas_threads, testing as _problems
 
 METHODS = ("newton", "bfgs", "lbfgs", "sr1")
 SIZES = (10, 100)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from fastnewton import _fdiff, _linalg, _problems, minimize
+from fastnewton import _fdiff, _linalg, minimize, testing as _problems
 from fastnewton._objective import make_objective
 
 

@@ -20,7 +20,7 @@ from scipy import LowLevelCallable
 from scipy.optimize._numdiff import approx_derivative
 
 import fastnewton
-from fastnewton import _problems
+from fastnewton import testing as _problems
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GTOL = 1e-5
