@@ -16,12 +16,12 @@ The comparison:
   tol (1 + |x_ref|), with tol = max(1e-9, 10 s) where s is the largest relative x difference
   the recorded kernels showed on this solve with equal counts (up to 2e-5: rounding
   amplified in a flat end game, penalty1 n = 200 with BFGS); f likewise.
-* Anywhere else (another CPU's kernel, another NumPy) the counts cannot be expected: a solve
-  whose counts equal a recorded outcome's is held to that outcome's x as above; one with new
-  counts must end with a recorded status, for status 0 at a point whose analytic gradient
-  passes the stopping test (max-norm <= gtol), and with f no worse than the best recorded
-  f by more than the first-order bound |g(x)|_inf ||x - x_ref||_1 (+ rounding), for any
-  other status with f below f(x0).
+* Anywhere else (another CPU's kernel, another NumPy) neither counts nor x can be expected
+  (under OpenBLAS Sandybridge, brown_almost_linear n = 200 with Newton has Prescott's counts
+  yet ends 3% from Prescott's x): a solve must end with a recorded status; with status 0 at
+  a point whose analytic gradient passes the stopping test (max-norm <= gtol) and with f no
+  worse than some recorded outcome's f_ref by more than the first-order bound
+  |g(x)|_inf ||x - x_ref||_1 (+ rounding); with any other status at f below f(x0).
 
 By default the four chebyquad n = 200 solves and Newton's chebyquad n = 60 (minutes between
 them; ``mgh_reference.EXPENSIVE``) are left out; ``FASTNEWTON_MGH_FULL=1`` runs all 264.
@@ -92,14 +92,10 @@ def test_solve_matches_reference(solve):
     new = mr.solve(name, n, method)
     x = np.asarray(new["x"])
     if RECORDED_ENV:
-        same = [o for o in outcomes if KERNEL in o["kernels"]]
-        assert mr.counts(same[0]) == mr.counts(new), (
+        o = next(o for o in outcomes if KERNEL in o["kernels"])
+        assert mr.counts(o) == mr.counts(new), (
             f"{k} under {KERNEL}: (status, nit, nfev, njev) = {mr.counts(new)}, "
             f"recorded {recorded}")
-    else:
-        same = [o for o in outcomes if mr.counts(o) == mr.counts(new)]
-    if same:
-        o = same[0]
         xref, tol = np.asarray(o["x"]), _xtol(o)
         assert np.all(np.abs(x - xref) <= tol * (1.0 + np.abs(xref))), (
             f"{k}: same counts, x differs by {mr.x_spread(x, xref):.2e} (relative), "
@@ -107,15 +103,18 @@ def test_solve_matches_reference(solve):
         assert abs(new["fun"] - o["fun"]) <= tol * (1.0 + abs(o["fun"])), (
             f"{k}: same counts, f = {new['fun']!r}, reference {o['fun']!r}")
         return
-    # Not a recorded environment, and a rounding history none of the recorded kernels had.
+    # Not a recorded environment: another rounding history, which may end elsewhere even with
+    # equal counts, so where it ends is checked.
     assert new["status"] in {o["status"] for o in outcomes}, (k, new["status"], recorded)
     p = testing.get(name, n)
     if new["status"] == 0:
         g = p.grad(x)
         assert np.max(np.abs(g)) <= GTOL, k
-        best = min(outcomes, key=lambda o: o["fun"])
-        bound = np.max(np.abs(g)) * np.sum(np.abs(x - np.asarray(best["x"])))
-        assert new["fun"] <= best["fun"] + bound + 1e-12 * (1.0 + abs(best["fun"])), (
-            k, new["fun"], best["fun"], bound)
+        # f(x) <= f(x_ref) + g(x).(x - x_ref) where f is convex between them: no worse than
+        # one of the recorded ends (brown_almost_linear's: f = 0 and its other minimum f = 1)
+        gmax = np.max(np.abs(g))
+        assert any(new["fun"] <= o["fun"] + gmax * np.sum(np.abs(x - np.asarray(o["x"])))
+                   + 1e-12 * (1.0 + abs(o["fun"])) for o in outcomes), (
+            k, new["fun"], [o["fun"] for o in outcomes])
     else:
         assert new["fun"] < p.fun(p.x0), (k, new["fun"])
