@@ -39,7 +39,7 @@ from threadpoolctl import ThreadpoolController
 from _tables import fmt_time, write_table
 
 import fastnewton
-from fastnewton import _blas_threads, _problems
+from fastnewton import _blas_threads, testing as _problems
 
 METHODS = ("newton", "bfgs", "lbfgs", "sr1")
 SIZES = (10, 100)

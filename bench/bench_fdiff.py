@@ -7,7 +7,7 @@ Two groups, each over n in (10, 100, 500):
 ``test_fd_hessian_python``
     Python gradients: SciPy's ``rosen_der`` (chained Rosenbrock; costly per call, so both
     sides are dominated by it) and the extended Rosenbrock gradient of
-    ``fastnewton._problems`` (cheap per call, so the per-evaluation overhead of each side
+    ``fastnewton.testing`` (cheap per call, so the per-evaluation overhead of each side
     shows): ``fastnewton.hessian(f, x, jac=grad)`` vs ``approx_derivative(grad, x)``.
 ``test_fd_hessian_c``
     The same objective (and a dense quadratic, whose gradient costs O(n^2)) compiled from
@@ -33,7 +33,7 @@ from scipy.optimize._numdiff import approx_derivative
 from _tables import write_table
 
 import fastnewton
-import fastnewton._problems
+import fastnewton.testing
 
 SIZES = (10, 100, 500)
 # Rounds per size: a stable median with the whole file well under 90 s.
@@ -55,10 +55,10 @@ def _check(ours, theirs):
 
 def _gradient(name, n):
     """(f, grad): SciPy's chained Rosenbrock (rosen_der: ~20 us per call at n = 10, many small
-    NumPy operations), or the extended Rosenbrock of fastnewton._problems (a few us)."""
+    NumPy operations), or the extended Rosenbrock of fastnewton.testing (a few us)."""
     if name == "rosen_der":
         return rosen, rosen_der
-    p = fastnewton._problems.get("extended_rosenbrock", n)
+    p = fastnewton.testing.get("extended_rosenbrock", n)
     return p.fun, p.grad
 
 

@@ -1,7 +1,7 @@
 """Whole solves: fastnewton.minimize beside scipy.optimize.minimize, same problems, same start,
 same gradient tolerance (max|g_i| <= GTOL = 1e-5 for every method that has one).
 
-Newton (issue 5), extended Rosenbrock (MGH #21, decoupled pairs; fastnewton._problems) with its
+Newton (issue 5), extended Rosenbrock (MGH #21, decoupled pairs; fastnewton.testing) with its
 analytic Python gradient. fastnewton's ``method='newton'`` takes its Hessian by central
 differences of the gradient, with its defaults: ``hess_bandwidth='auto'`` takes the first
 Hessian dense (2n gradients), sees that its nonzeros lie within one diagonal of the
@@ -78,7 +78,7 @@ from scipy.optimize._numdiff import approx_derivative
 from _tables import fmt_time, write_table
 
 import fastnewton
-from fastnewton import _problems
+from fastnewton import testing as _problems
 
 _P_DOUBLE = ctypes.POINTER(ctypes.c_double)
 

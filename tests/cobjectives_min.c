@@ -7,7 +7,7 @@
  *
  *   ext_rosen_fg / ext_rosen_f   the extended Rosenbrock function of Moré, Garbow & Hillstrom
  *                                (problem 21; n even, decoupled pairs), the problem
- *                                fastnewton._problems.get("extended_rosenbrock", n) computes:
+ *                                fastnewton.testing.get("extended_rosenbrock", n) computes:
  *                                f = sum_{i<n/2} 100 (x_{2i+1} - x_{2i}^2)^2 + (1 - x_{2i})^2
  *
  * Operation order, for bitwise twins in Python: each term is 100.0 * (t * t) + u * u with

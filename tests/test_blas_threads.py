@@ -20,7 +20,7 @@ import scipy.linalg
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 import fastnewton
-from fastnewton import _blas_threads, _problems
+from fastnewton import _blas_threads, testing as _problems
 
 USER_THREADS = 3
 METHODS = ("newton", "bfgs", "lbfgs", "sr1")

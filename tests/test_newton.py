@@ -20,7 +20,7 @@ from scipy.optimize._numdiff import approx_derivative
 from _support import Counted
 
 import fastnewton
-from fastnewton import _problems
+from fastnewton import testing as _problems
 
 GTOL = 1e-5
 

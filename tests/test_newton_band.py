@@ -7,7 +7,7 @@ import scipy.sparse
 
 from _support import Counted
 
-from fastnewton import _fdiff, _linalg, _problems, minimize
+from fastnewton import _fdiff, _linalg, minimize, testing as _problems
 from fastnewton._objective import make_objective
 
 

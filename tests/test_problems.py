@@ -1,4 +1,4 @@
-"""Tests of fastnewton._problems: the Moré-Garbow-Hillstrom test set and friends.
+"""Tests of fastnewton.testing: the Moré-Garbow-Hillstrom test set and friends.
 
 Derivatives are checked against SciPy's central differences with a tolerance built from an
 error estimate of the differences themselves (the spread between steps h and 2h, plus the
@@ -13,8 +13,8 @@ import pytest
 from scipy.optimize import minimize
 from scipy.optimize._numdiff import approx_derivative
 
-from fastnewton import _problems
-from fastnewton._problems import NAMES, Problem, get
+from fastnewton import testing as _problems
+from fastnewton.testing import NAMES, Problem, get
 
 EPS = np.finfo(float).eps
 REL_STEP = EPS ** (1.0 / 3.0)  # approx_derivative's default for '3-point'

@@ -3,7 +3,7 @@
 * The update kernels alone (``_bfgs_update``, ``_sr1_update``, ``_lbfgs_direction``) against
   reference formulas written here in NumPy: the secant equation, the full matrix, the L-BFGS
   two-loop recursion against the dense inverse L-BFGS matrix, and the skipping rules.
-* Convergence on the problems of ``fastnewton._problems``: every method solves at least the
+* Convergence on the problems of ``fastnewton.testing``: every method solves at least the
   problems its SciPy counterpart solves (BFGS <-> 'BFGS', 'lbfgs' <-> 'L-BFGS-B' without bounds,
   'sr1' <-> 'trust-constr' with ``hess=SR1()``), SciPy run here with the same gradient.
 * The public surface: options per method, callbacks, LowLevelCallable objectives, the
@@ -25,7 +25,7 @@ from scipy.optimize import SR1, rosen_der
 from threadpoolctl import threadpool_limits
 
 import fastnewton
-from fastnewton import _problems
+from fastnewton import testing as _problems
 from fastnewton._solvers import _bfgs_update, _curvature_floor, _lbfgs_direction, _sr1_update
 
 GTOL = 1e-5

@@ -186,6 +186,16 @@ def _check_blas_threads():
             f"{sorted(inside)} inside a solve's iteration at n=3, {after} after")
 
 
+def _check_testing():
+    # the demo's problem set ships with the package (a subpackage the wheel must include)
+    from .testing import NAMES, get
+    p = get("extended_rosenbrock", 4)
+    xstar = np.ones(4)                        # its minimizer, f* = 0 (MGH problem 21)
+    ok = (len(NAMES) == 36 and p.fun(xstar) == 0.0 and not p.grad(xstar).any()
+          and abs(p.fun(p.x0) - 48.4) < 1e-12)  # 2 (100 (1 - 1.44)^2 + (1 + 1.2)^2)
+    return ok, f"{len(NAMES)} problems; extended_rosenbrock n=4: f(x0) = {p.fun(p.x0)}"
+
+
 def selfcheck():
     """Run every check; return the number that failed."""
     checks = _Checks()
@@ -200,6 +210,7 @@ def selfcheck():
         checks.run(f"minimize(method={method!r})", _check_minimize(method))
     checks.run("minimize(LowLevelCallable)", _check_lowlevelcallable)
     checks.run("BLAS threads of a small solve", _check_blas_threads)
+    checks.run("fastnewton.testing (demo problems)", _check_testing)
     if checks.failed:
         print(f"selfcheck FAILED: {', '.join(checks.failed)}")
     else:

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from . import _problems
+from . import testing
 from ._minimize import _METHOD_OPTIONS, minimize
 
 DEMO_PROBLEMS = (
@@ -103,7 +103,7 @@ def _table(method, repeat):
     print(header)
     print("-" * len(header))
     for name, n in DEMO_PROBLEMS:
-        prob = _problems.get(name, n)
+        prob = testing.get(name, n)
         t_ours, r = _best_time(lambda: minimize(prob.fun, prob.x0, jac=prob.grad,
                                                 method=method), repeat)
         label, sp = _scipy_counterpart(method, prob)

@@ -19,7 +19,8 @@ Choices where the paper leaves one (m is the number of residuals):
 * ``fstar`` is the paper's value at the minimizer the standard start is known to lead to, or
   None where that is not known (or depends on the solver).
 
-Use ``get(name, n=None)``; ``NAMES`` lists the names.
+Use ``get(name, n=None)``; ``NAMES`` lists the names. The public face is the package
+``fastnewton.testing``, which re-exports ``Problem``, ``get`` and ``NAMES`` from here.
 """
 from typing import Callable, NamedTuple, Optional
 
@@ -29,7 +30,28 @@ __all__ = ["Problem", "get", "NAMES"]
 
 
 class Problem(NamedTuple):
-    """One test problem; ``x0`` is a fresh array on every ``get()``."""
+    """One test problem, as :func:`get` returns it (a named tuple of these fields).
+
+    Parameters
+    ----------
+    name : str
+        The problem's name, one of :data:`NAMES`.
+    n : int
+        The number of variables.
+    x0 : ndarray, shape (n,)
+        The standard starting point; a fresh array on every :func:`get`, so a caller may
+        modify it.
+    fun : callable
+        ``fun(x) -> float``, the objective.
+    grad : callable
+        ``grad(x) -> ndarray, shape (n,)``, its analytic gradient.
+    hess : callable or None
+        ``hess(x) -> ndarray, shape (n, n)``, its analytic (exact, symmetric) Hessian, or None
+        where the problem has none.
+    fstar : float or None
+        The published minimum value that the standard start leads to, or None where that is
+        not known or depends on the solver.
+    """
     name: str
     n: int
     x0: np.ndarray
@@ -87,10 +109,37 @@ def _register(name, default_n, variable=False, check=None):
 
 
 def get(name: str, n: Optional[int] = None) -> Problem:
-    """The problem ``name`` with ``n`` variables (None: its standard n).
+    """The test problem ``name`` with ``n`` variables.
 
-    Fixed-dimension problems raise ValueError for any other n; variable-dimension ones raise
-    ValueError for an n they do not accept.
+    Parameters
+    ----------
+    name : str
+        One of :data:`NAMES`.
+    n : int, optional
+        The number of variables; None (the default) gives the problem's standard n. A
+        fixed-dimension problem accepts only its standard n; a variable-dimension one accepts
+        the n its definition allows (e.g. even n for ``extended_rosenbrock``, 2 <= n <= 31 for
+        ``watson``).
+
+    Returns
+    -------
+    Problem
+        Its name, n, standard starting point (a fresh array), objective, gradient, Hessian
+        (or None) and published minimum (or None).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or an n the problem does not accept.
+
+    Examples
+    --------
+    >>> from fastnewton import minimize
+    >>> from fastnewton.testing import get
+    >>> p = get("rosenbrock")
+    >>> res = minimize(p.fun, p.x0, jac=p.grad, method="bfgs")
+    >>> bool(abs(res.fun - p.fstar) < 1e-10)
+    True
     """
     try:
         builder, default_n, variable, check = _REGISTRY[name]
@@ -1285,4 +1334,5 @@ def _nonconvex_saddle(n):
     return Problem("nonconvex_saddle", 2, np.array([0.01, 1.0]), fun, grad, hess, fstar)
 
 
+#: The names of the problems (a tuple of str), in MGH order, then the others.
 NAMES = tuple(_REGISTRY)
