@@ -14,7 +14,8 @@ each with the kernels that produced it. ``tests/test_mgh_reference.py`` says how
 compared with them.
 
 Record (this replaces the outcomes of the kernel it runs under, and keeps the others; every
-kernel with one NumPy build, whose version and SIMD targets the file keeps; OpenBLAS reports
+kernel with one build: NumPy's version and SIMD targets, SciPy's version and its OpenBLAS's,
+which the file keeps; OpenBLAS reports
 Prescott's kernel as "Katmai", the name the file uses)::
 
     for k in SkylakeX Haswell Prescott; do
@@ -100,15 +101,22 @@ def blas_kernel():
     return "unknown"
 
 
-def numpy_env():
-    """NumPy's version and the SIMD targets its kernels dispatch to on this CPU (NumPy's own
-    loops, e.g. exp or sum, round by them; OPENBLAS_CORETYPE does not change them)."""
+def build_env():
+    """What else decides the rounding of a solve: NumPy's version and the SIMD targets its
+    kernels dispatch to on this CPU (NumPy's own loops, e.g. exp or sum, round by them;
+    OPENBLAS_CORETYPE does not change them), and SciPy's version with the version of the
+    OpenBLAS it bundles (the kernels' BLAS and LAPACK)."""
+    import scipy
+    from threadpoolctl import threadpool_info
     try:
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
         simd = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
     except ImportError:
         simd = ["unknown"]
-    return {"version": np.__version__, "simd": simd}
+    blas = sorted(str(i.get("version")) for i in threadpool_info()
+                  if i.get("internal_api") == "openblas" and "scipy" in i.get("filepath", ""))
+    return {"numpy": np.__version__, "simd": simd, "scipy": scipy.__version__,
+            "scipy_openblas": blas}
 
 
 def load(path=PATH):
@@ -121,11 +129,11 @@ def record(path=PATH):
     try:
         ref = load(path)
     except FileNotFoundError:
-        ref = {"solves": {}, "kernels": [], "numpy": numpy_env()}
-    if ref.get("numpy", numpy_env()) != numpy_env():
-        sys.exit(f"the reference was recorded with NumPy {ref['numpy']}, this is "
-                 f"{numpy_env()}: record every kernel with one NumPy (delete {path} first)")
-    ref["numpy"] = numpy_env()
+        ref = {"solves": {}, "kernels": [], "build": build_env()}
+    if ref.get("build", build_env()) != build_env():
+        sys.exit(f"the reference was recorded with {ref['build']}, this is "
+                 f"{build_env()}: record every kernel with one build (delete {path} first)")
+    ref["build"] = build_env()
     t0 = time.perf_counter()
     for name, n in cases():
         for method in METHODS:

@@ -3,20 +3,20 @@
 The reference (tests/mgh_reference.py says how it is made) holds, for the 66 instances of
 ``fastnewton.testing`` x 4 methods, the status, nit, nfev, njev, final f and x of each solve
 with Python objectives, analytic gradients and default options, recorded under the OpenBLAS
-kernels SkylakeX, Haswell and Prescott (``OPENBLAS_CORETYPE``) with one NumPy build. The
+kernels SkylakeX, Haswell and Prescott (``OPENBLAS_CORETYPE``) with one build (NumPy, SciPy and SciPy's OpenBLAS). The
 kernels round BLAS results differently, and on 43 of the 264 solves that changes the counts
 (even at n = 4: wood with L-BFGS and SR1; penalty2 n = 200 with SR1 even ends with status 2
 on SkylakeX and Prescott, 0 on Haswell); each distinct outcome is kept with its kernels.
 
 The comparison:
 
-* In a recorded environment (this OpenBLAS kernel is one of the recorded ones and NumPy's
-  version and SIMD targets are the recorded ones), the solve must give exactly the status,
+* In a recorded environment (this OpenBLAS kernel is one of the recorded ones, and NumPy's
+  version and SIMD targets, SciPy's version and its OpenBLAS's are the recorded ones), the solve must give exactly the status,
   nit, nfev and njev recorded for this kernel, and x equal to rounding: |x - x_ref| <=
   tol (1 + |x_ref|), with tol = max(1e-9, 10 s) where s is the largest relative x difference
   the recorded kernels showed on this solve with equal counts (up to 2e-5: rounding
   amplified in a flat end game, penalty1 n = 200 with BFGS); f likewise.
-* Anywhere else (another CPU's kernel, another NumPy) neither counts nor x can be expected
+* Anywhere else (another CPU's kernel, another NumPy or SciPy) neither counts nor x can be expected
   (under OpenBLAS Sandybridge, brown_almost_linear n = 200 with Newton has Prescott's counts
   yet ends 3% from Prescott's x): a solve must end with a recorded status; with status 0 at
   a point whose analytic gradient passes the stopping test (max-norm <= gtol) and with f no
@@ -53,7 +53,7 @@ REF = mr.load()
 FULL = os.environ.get("FASTNEWTON_MGH_FULL", "") not in ("", "0")
 GTOL = 1e-5            # minimize's default gtol (what the reference was recorded with)
 KERNEL = mr.blas_kernel()
-RECORDED_ENV = KERNEL in REF["kernels"] and REF.get("numpy") == mr.numpy_env()
+RECORDED_ENV = KERNEL in REF["kernels"] and REF.get("build") == mr.build_env()
 
 SOLVES = [(name, n, method) for name, n in mr.cases() for method in mr.METHODS
           if FULL or method not in mr.EXPENSIVE.get((name, n), ())]
