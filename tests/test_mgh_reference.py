@@ -18,7 +18,8 @@ The comparison:
   amplified in a flat end game, penalty1 n = 200 with BFGS); f likewise.
 * Anywhere else (another CPU's kernel, another NumPy or SciPy) neither counts nor x can be expected
   (under OpenBLAS Sandybridge, brown_almost_linear n = 200 with Newton has Prescott's counts
-  yet ends 3% from Prescott's x): a solve must end with a recorded status; with status 0 at
+  yet ends 3% from Prescott's x): a solve must end with its recorded status (any status, for
+  the solves whose recorded kernels already disagree); with status 0 at
   a point whose analytic gradient passes the stopping test (max-norm <= gtol) and with f no
   worse than some recorded outcome's f_ref by more than the first-order bound
   |g(x)|_inf ||x - x_ref||_1 (+ rounding); with any other status at f below f(x0).
@@ -104,9 +105,13 @@ def test_solve_matches_reference(solve):
             f"{k}: same counts, f = {new['fun']!r}, reference {o['fun']!r}")
         return
     # Not a recorded environment: another rounding history, which may end elsewhere even with
-    # equal counts, so where it ends is checked.
-    assert new["status"] in {o["status"] for o in outcomes}, (k, new["status"], recorded)
+    # equal counts, so where it ends is checked. A solve whose recorded kernels already
+    # disagree on its counts is sensitive to rounding, and a new rounding history may stop it
+    # another way too (penalty2 n = 200 with SR1: status 2 on two kernels, 0 on the third):
+    # for those, any status, at the checks below.
     p = testing.get(name, n)
+    if len(outcomes) == 1:
+        assert new["status"] == outcomes[0]["status"], (k, new["status"], recorded)
     if new["status"] == 0:
         g = p.grad(x)
         assert np.max(np.abs(g)) <= GTOL, k
