@@ -336,8 +336,8 @@ def _absolute_step_gradient(fun, eps, tally):
 def _gradient(fun, jac, opts, n, tally):
     """(fun, jac for make_objective, FD scheme of a kernel-made gradient); a gradient made in
     Python counts its values of f through tally[0], the Objective (appended once built)."""
-    if isinstance(jac, str) and jac == "cs" or (jac is None or jac is False) \
-            and opts["eps"] is not None:
+    if (isinstance(jac, str) and jac == "cs"
+            or (jac is None or jac is False) and opts["eps"] is not None):
         if isinstance(fun, LowLevelCallable):
             raise ValueError("jac='cs' and options['eps'] need a Python fun: a "
                              "LowLevelCallable cannot take complex x or be wrapped")
@@ -399,13 +399,10 @@ def _make_hook(callback, disp, allvecs):
             print(f"{nit:6d}  f = {f: .10e}  |g|_inf = {np.max(np.abs(g)):.3e}")
         if allvecs is not None:
             allvecs.append(x.copy())
-        if callback is None:
-            pass
-        elif new_style:
+        if new_style:
             callback(intermediate_result=OptimizeResult(x=x, fun=f, jac=g, nit=nit))
-        else:
+        elif callback is not None:
             callback(x)
-        return False
 
     return hook
 

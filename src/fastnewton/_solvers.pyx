@@ -647,7 +647,8 @@ cdef int _py_hessian(int n, const double *x, double *h, void *data) noexcept nog
 
 
 cdef class _PyHook:
-    """hook(nit, x, f, g) -> truthy to stop; StopIteration also stops (status 4)."""
+    """hook(nit, x, f, g), its return value ignored (SciPy's callback rule); raising
+    StopIteration stops the solve (status 4)."""
     cdef Objective obj
     cdef object fn
 
@@ -656,7 +657,8 @@ cdef class _PyHook:
         try:
             xa = np.asarray(<const double[:n]>x).copy()
             ga = np.asarray(<const double[:n]>g).copy()
-            return 1 if self.fn(nit, xa, f, ga) else 0
+            self.fn(nit, xa, f, ga)
+            return 0
         except StopIteration:
             return 1
         except BaseException as e:
