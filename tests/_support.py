@@ -41,7 +41,7 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from scipy import LowLevelCallable
 
-from fastnewton._linesearch import LineSearchWarning   # SciPy's class where SciPy has it
+from fastnewton._api import LineSearchWarning   # SciPy's class where SciPy has it
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "cobjectives.c")

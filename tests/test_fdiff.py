@@ -1,5 +1,5 @@
 """Tests of the finite-difference kernels: fastnewton.gradient, fastnewton.hessian, and the
-Hessian-vector product fastnewton._fdiff._hessp.
+Hessian-vector product fastnewton._unit._hessp.
 
 Accuracy is tested against analytic derivatives with an a-priori error bound, never a tuned
 tolerance. For each scheme (the table in fastnewton/_fdiff.pyx) the error of every entry is at
@@ -55,7 +55,7 @@ from scipy.optimize._numdiff import approx_derivative
 from _support import Counted
 
 import fastnewton
-from fastnewton import _fdiff
+from fastnewton import _fdiff, _unit
 from fastnewton._objective import ACCEPTED_SIGNATURES, make_objective
 
 EPS = np.finfo(np.float64).eps
@@ -532,7 +532,7 @@ def test_hessp_accuracy(cls, n, method):
     prob, x = setup_problem(cls, n)
     v = np.random.default_rng([n, 7]).standard_normal(n)
     obj = make_objective(prob.f, n, (), prob.g)
-    hv = _fdiff._hessp(obj, x, prob.g(x), v, method, 0.0)
+    hv = _unit._hessp(obj, x, prob.g(x), v, method, 0.0)
     r = R_FWD if method == "forward" else R_CEN
     exact = prob.H(x) @ v
     assert_within(hv, exact, hessp_bound(prob, x, v, method, r), f"{method} H v")
@@ -542,7 +542,7 @@ def test_hessp_accuracy(cls, n, method):
 def test_hessp_zero_vector():
     prob, x = setup_problem(Rosenbrock, 5)
     obj = make_objective(prob.f, 5, (), prob.g)
-    hv = _fdiff._hessp(obj, x, prob.g(x), np.zeros(5), "central", 0.0)
+    hv = _unit._hessp(obj, x, prob.g(x), np.zeros(5), "central", 0.0)
     assert np.array_equal(hv, np.zeros(5)) and obj.njev == 0
 
 
@@ -990,12 +990,12 @@ def test_exception_deep_in_a_large_hessian_stops_at_once():
     state.update(calls=0, after=0)
     obj = make_objective(rosen_f, n, (), jac)
     with pytest.raises(Boom):
-        _fdiff._hessian_from_grad(obj, x, rosen_der(x), "central", 0.0)
+        _unit._hessian_from_grad(obj, x, rosen_der(x), "central", 0.0)
     assert obj.njev == raise_at and state["after"] == 0
 
     # nothing left behind: the same objective, once its function behaves, and a fresh call
     good = fastnewton.hessian(rosen_f, x, jac=rosen_der)
-    assert np.array_equal(_fdiff._hessian_from_grad(obj, x, rosen_der(x), "central", 0.0), good)
+    assert np.array_equal(_unit._hessian_from_grad(obj, x, rosen_der(x), "central", 0.0), good)
     assert np.array_equal(fastnewton.hessian(rosen_f, x, jac=rosen_der), good)
     assert np.array_equal(good, good.T)
 

@@ -7,7 +7,7 @@ import scipy.sparse
 
 from _support import Counted
 
-from fastnewton import _fdiff, _linalg, minimize, testing as _problems
+from fastnewton import _unit, minimize, testing as _problems
 from fastnewton._objective import make_objective
 
 
@@ -33,7 +33,7 @@ def test_modified_band_cholesky_factors_a_plus_tau_i(n, kd, shift):
     rng = np.random.default_rng([n, kd])
     A = _random_banded(n, kd, rng, shift)
     ab = _to_band(A, kd)
-    info, tau = _linalg._modified_band_cholesky(ab, 1e-3)
+    info, tau = _unit._modified_band_cholesky(ab, 1e-3)
     assert info == 0 and tau >= 0.0
     # rebuild L from the band and compare L L^T with A + tau I
     L = np.zeros((n, n))
@@ -53,11 +53,11 @@ def test_band_solve_matches_numpy(n, kd):
     rng = np.random.default_rng(n)
     A = _random_banded(n, kd, rng, 4.0 * (kd + 1))
     ab = _to_band(A, kd)
-    info, tau = _linalg._modified_band_cholesky(ab, 1e-3)
+    info, tau = _unit._modified_band_cholesky(ab, 1e-3)
     assert info == 0 and tau == 0.0
     b = rng.standard_normal(n)
     x = b.copy()
-    assert _linalg._band_chol_solve(ab, x) == 0
+    assert _unit._band_chol_solve(ab, x) == 0
     np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-12, atol=0)
 
 
@@ -73,12 +73,12 @@ def test_band_hessian_equals_dense_fd_hessian_in_band(name, n, kd, method):
     grad = Counted(p.grad)
     obj = make_objective(p.fun, n, (), grad)
     g0 = p.grad(x)
-    ab = _fdiff._hessian_band(obj, x, g0, kd, method, 0.0)
+    ab = _unit._hessian_band(obj, x, g0, kd, method, 0.0)
     ng = min(2 * kd + 1, n)
     assert grad.calls == (2 * ng if method == "central" else ng)
     for d in range(1, kd + 1):                   # the slots past the matrix's end are defined
         assert np.all(ab[n - d:, d] == 0.0)
-    H = _fdiff._hessian_from_grad(make_objective(p.fun, n, (), p.grad), x, g0, method, 0.0)
+    H = _unit._hessian_from_grad(make_objective(p.fun, n, (), p.grad), x, g0, method, 0.0)
     H_exact = p.hess(x)
     for d in range(kd + 1):
         np.testing.assert_allclose(ab[:n - d, d], np.diag(H, -d), rtol=1e-9,
@@ -196,7 +196,7 @@ def test_auto_band_too_narrow_a_gain_stays_dense(n):
 
 
 def test_dense_from_band_matches_numpy():
-    from fastnewton._solvers import _dense_from_band
+    from fastnewton._unit import _dense_from_band
     rng = np.random.default_rng(5)
     for n, kd in [(1, 0), (5, 0), (6, 2), (9, 8), (30, 3)]:
         A = _random_banded(n, kd, rng, 0.0)

@@ -3,7 +3,7 @@
 
 No solve may report success with a non-finite f, gradient or x, and every result holds the
 best finite point found. An objective unbounded below ends promptly with status 9 ("f
-appears unbounded below", the rule in fastnewton/_solvers.pyx). Expected values are the
+appears unbounded below", the rule in fastnewton/_engine.pyx). Expected values are the
 objectives' own (recomputed here), never fastnewton's output.
 """
 import math

@@ -26,7 +26,8 @@ from threadpoolctl import threadpool_limits
 
 import fastnewton
 from fastnewton import testing as _problems
-from fastnewton._solvers import _bfgs_update, _curvature_floor, _lbfgs_direction, _sr1_update
+from fastnewton._api import lbfgs_apply as _lbfgs_direction
+from fastnewton._unit import _bfgs_update, _curvature_floor, _sr1_update
 
 GTOL = 1e-5
 SQRT_EPS = math.sqrt(np.finfo(float).eps)     # 2**-26

@@ -1,7 +1,7 @@
 """fastnewton: compiled Newton and quasi-Newton minimization with SciPy's calling convention."""
 from . import linalg
 from ._fdiff import gradient, hessian
-from ._linesearch import line_search
+from ._api import line_search
 from ._minimize import minimize, scipy_method
 
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ cdef int fd_gradient(fn_objective *o, const double *x, double f0, double *g, int
 cdef double fn_fg(fn_objective *o, const double *x, double *g) noexcept nogil
 cdef void fn_g(fn_objective *o, const double *x, double *g) noexcept nogil
 cdef void fn_g_at(fn_objective *o, const double *x, double f, double *g) noexcept nogil
+cdef double fn_serve(fn_objective *o, int req, const double *x, double f, double *g) noexcept nogil
 cdef int fd_hessian_grad(fn_objective *o, const double *x, const double *g0, double *h,
                          int method, double rel_step, double *xw, double *gw1,
                          double *gw2) noexcept nogil

@@ -32,7 +32,7 @@ from libc.math cimport fabs, sqrt, fmax
 from libc.string cimport memcpy
 
 from fastnewton._objective cimport (fn_objective, obj_f, obj_fg, obj_g, FD_FORWARD, FD_CENTRAL,
-                                   FN_USER_ERROR)
+                                   FN_USER_ERROR, REQ_F, REQ_FG)
 from fastnewton._linalg cimport dot
 
 # eps^(1/2), eps^(1/3), eps^(1/4) for IEEE double, eps = 2**-52
@@ -111,6 +111,19 @@ cdef void fn_g_at(fn_objective *o, const double *x, double f, double *g) noexcep
         obj_g(o, x, g)
     else:
         fd_gradient(o, x, f, g, o.fd_method, o.fd_rel_step, o.fd_work)
+
+
+cdef double fn_serve(fn_objective *o, int req, const double *x, double f, double *g) noexcept nogil:
+    """Serve one evaluation request of the ask/tell protocol through the objective: REQ_F (f
+    at x, returned), REQ_FG (f returned, the gradient into g), REQ_G (the gradient into g at
+    an x whose f is known and passed in; f returned unchanged). Callers test o.error
+    afterwards. The one place the line search and the engine meet an objective."""
+    if req == REQ_F:
+        return obj_f(o, x)
+    if req == REQ_FG:
+        return fn_fg(o, x, g)
+    fn_g_at(o, x, f, g)
+    return f
 
 
 cdef int fd_hessian_grad(fn_objective *o, const double *x, const double *g0, double *h,
@@ -485,43 +498,3 @@ def _fg0(Objective o, x, g):
         f = fn_fg(&o.c, px, pg)
     o.check()
     return f
-
-
-def _hessian_from_grad(Objective o, const double[::1] x, const double[::1] g0, str method,
-                       double rel_step):
-    cdef int m = fd_method(method)
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double[:, ::1] h = np.empty((n, n))
-    cdef double[:, ::1] work = np.empty((3, n))
-    with nogil:
-        fd_hessian_grad(&o.c, &x[0], &g0[0], &h[0, 0], m, rel_step,
-                        &work[0, 0], &work[1, 0], &work[2, 0])
-    o.check()
-    return h.base
-
-
-def _hessp(Objective o, const double[::1] x, const double[::1] g0, const double[::1] v,
-           str method, double rel_step):
-    cdef int m = fd_method(method)
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double[::1] out = np.empty(n)
-    cdef double[:, ::1] work = np.empty((2, n))
-    with nogil:
-        fd_hessp(&o.c, &x[0], &g0[0], &v[0], &out[0], m, rel_step, &work[0, 0], &work[1, 0])
-    o.check()
-    return out.base
-
-
-def _hessian_band(Objective o, const double[::1] x, const double[::1] g0, int kd, str method,
-                  double rel_step):
-    """The banded FD Hessian as an (n, kd + 1) band array (see fd_hessian_band)."""
-    cdef int m = fd_method(method)
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double[:, ::1] ab = np.empty((n, kd + 1))
-    cdef double[:, ::1] work = np.empty((4, n))
-    cdef double[::1] cols = np.empty((2 * kd + 1) * n)
-    with nogil:
-        fd_hessian_band(&o.c, &x[0], &g0[0], &ab[0, 0], kd, m, rel_step, &work[0, 0],
-                        &work[1, 0], &work[2, 0], &work[3, 0], &cols[0])
-    o.check()
-    return ab.base

@@ -265,22 +265,3 @@ def _all_finite(const double[::1] x):
     with nogil:
         ok = all_finite(&x[0], x.shape[0]) if x.shape[0] > 0 else True
     return ok
-
-
-def _modified_band_cholesky(double[:, ::1] ab, double beta):
-    """ab: (n, kd + 1) C array in the band layout of the .pxd; factored in place.
-    Returns (info, tau)."""
-    cdef int n = <int>ab.shape[0], kd = <int>ab.shape[1] - 1
-    cdef double tau = 0.0
-    cdef int info
-    cdef double[:, ::1] backup = np.empty((max(n, 1), kd + 1))
-    with nogil:
-        info = modified_band_chol(n, kd, &ab[0, 0], beta, &backup[0, 0], &tau)
-    return info, tau
-
-
-def _band_chol_solve(const double[:, ::1] ab, double[::1] b):
-    cdef int n = <int>ab.shape[0], kd = <int>ab.shape[1] - 1, info
-    with nogil:
-        info = band_chol_solve(n, kd, &ab[0, 0], &b[0])
-    return info

@@ -9,8 +9,8 @@ from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 from scipy.sparse import issparse
 from scipy.sparse.linalg import LinearOperator
 
-from . import _fdiff, _solvers
-from ._linesearch import check_wolfe_params
+from . import _api, _fdiff
+from ._api import check_wolfe_params
 from ._objective import fd_scheme, fn_status, make_objective
 from ._validate import (as_point, check_finite_grad, check_finite_value, fd_method,
                         rel_step_value)
@@ -188,7 +188,7 @@ def _options(method, options, tol, n):
         elif isinstance(kd, str):
             if kd != "auto":
                 raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, got {kd!r}")
-            o["band"] = _solvers.BAND_AUTO_CODE
+            o["band"] = _api.BAND_AUTO_CODE
         else:
             if isinstance(kd, bool) or int(kd) != kd or int(kd) < 0:
                 raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, "
@@ -265,7 +265,7 @@ class LbfgsInverseHessian(LbfgsInvHessProduct):
 
     def _matvec(self, x):
         v = np.asarray(x, dtype=np.float64)
-        out = -_solvers._lbfgs_direction(self.sk, self.yk, np.ascontiguousarray(v.ravel()))
+        out = -_api.lbfgs_apply(self.sk, self.yk, np.ascontiguousarray(v.ravel()))
         return out.reshape(v.shape)
 
     def todense(self):
@@ -558,7 +558,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     tally.append(obj)
     obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
     if hess is not None or not obj.has_grad:
-        if opts.get("band") == _solvers.BAND_AUTO_CODE:
+        if opts.get("band") == _api.BAND_AUTO_CODE:
             opts["band"] = -1       # no finite-difference Hessian of a gradient to learn from
         elif opts.get("band", -1) != -1:
             raise ValueError("options['hess_bandwidth'] needs a gradient (jac) and no hess: "
@@ -571,7 +571,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
 
     allvecs = [x.copy()] if opts["return_all"] else None
     hook = _make_hook(callback, opts["disp"], allvecs)
-    out = _solvers._solve(meth, obj, x, g, f, opts, hess, hook)
+    out = _api._solve(meth, obj, x, g, f, opts, hess, hook)
     status, f = out["status"], out["f"]
     nfev = obj.nfev
     message = MESSAGES[status]

@@ -28,6 +28,18 @@ cpdef enum fd_scheme:
     FD_FORWARD = 0
     FD_CENTRAL = 1
 
+# The requests of the ask/tell (reverse-communication) protocol, docs/architecture.md: what a
+# resumable kernel (the line search, the engine) needs from its caller next. The caller
+# computes it and tells the kernel, which goes on to its next request. Python sees the IntEnum
+# fastnewton._objective.fn_request.
+cpdef enum fn_request:
+    REQ_DONE = 0      # finished; the kernel's status says how
+    REQ_F = 1         # f at the request point
+    REQ_FG = 2        # f and the gradient there
+    REQ_G = 3         # the gradient there, where f is known
+    REQ_HESS = 4      # the method's model at the iterate (Newton: the Hessian)
+    REQ_ITER = 5      # an iteration is complete: the caller may look at it, then go on or stop
+
 # A C objective never returns to Python, so Ctrl-C would go unseen during a long kernel: in the
 # main thread (the only one signals reach) the kernel calls `poll` every POLL_EVERY evaluations;
 # it takes the GIL, checks for signals and, on KeyboardInterrupt (or a signal handler's
