@@ -9,3 +9,4 @@ ctypedef struct method_entry:
     method_result_fn result             # what minimize reports of the model (with the GIL)
 
 cdef const method_entry *method_entry_for(int code) noexcept nogil
+cdef const method_entry *method_named(const char *name) noexcept nogil

@@ -5,6 +5,8 @@ result function (what ``minimize`` reports of its model). Adding one means writi
 module and adding its line to ``_registry`` below; the engine, the drivers and ``minimize``
 find it here by name (``METHODS``) or code.
 """
+from libc.string cimport strcmp
+
 from fastnewton._newton cimport newton_ops, newton_result
 from fastnewton._quasi_newton cimport (bfgs_ops, bfgs_result, lbfgs_ops, lbfgs_result,
                                        sr1_ops, sr1_result)
@@ -28,6 +30,15 @@ _registry(b"newton", newton_ops(), newton_result)
 _registry(b"bfgs", bfgs_ops(), bfgs_result)
 _registry(b"lbfgs", lbfgs_ops(), lbfgs_result)
 _registry(b"sr1", sr1_ops(), sr1_result)
+
+
+cdef const method_entry *method_named(const char *name) noexcept nogil:
+    """The entry of the method called name ('newton', 'bfgs', 'lbfgs', 'sr1'), or NULL."""
+    cdef int i
+    for i in range(COUNT):
+        if strcmp(REGISTRY[i].name, name) == 0:
+            return &REGISTRY[i]
+    return NULL
 
 
 cdef const method_entry *method_entry_for(int code) noexcept nogil:
