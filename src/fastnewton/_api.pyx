@@ -135,6 +135,18 @@ cdef _Callback _bind(_Callback cb, Objective obj, fn, list keep):
 # ---------------------------------------------------------------------------------------------
 # Solves: minimize's options into solve_opts, the engine run by the direct driver, the result
 
+cdef void _ls_params(ls_params *prm, double c1, double c2, double amax, int maxiter):
+    """Strict Armijo (f_noise 0: the engine sets its own per search; the public search keeps
+    it strict, as SciPy's does) and no extra condition."""
+    prm.c1 = c1
+    prm.c2 = c2
+    prm.amax = amax
+    prm.maxiter = maxiter
+    prm.f_noise = 0.0
+    prm.extra = NULL
+    prm.extra_data = NULL
+
+
 cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
                     list keep) except -1:
     cdef const double[:, ::1] h0v
@@ -160,13 +172,7 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
     opt.band = o["band"] if "band" in o else -1
     opt.memory = o["memory"] if "memory" in o else 0
     opt.sr1_r = o["skip_r"] if "skip_r" in o else 0.0
-    opt.ls.c1 = o["c1"]
-    opt.ls.c2 = o["c2"]
-    opt.ls.amax = o["amax"]
-    opt.ls.maxiter = o["ls_maxiter"]
-    opt.ls.f_noise = 0.0
-    opt.ls.extra = NULL
-    opt.ls.extra_data = NULL
+    _ls_params(&opt.ls, o["c1"], o["c2"], o["amax"], o["ls_maxiter"])
     opt.hess = NULL
     opt.hess_data = NULL
     cdef _Callback cb
@@ -575,13 +581,7 @@ def _run(Objective obj, x, p, double f0, double dphi0, double alpha0, double c1,
     cdef ls_result res
     cdef int status
     cdef list keep = []
-    prm.c1 = c1
-    prm.c2 = c2
-    prm.amax = amax
-    prm.maxiter = maxiter
-    prm.f_noise = 0.0          # the public search keeps Armijo strict, as SciPy's does
-    prm.extra = NULL
-    prm.extra_data = NULL
+    _ls_params(&prm, c1, c2, amax, maxiter)
     cdef _Callback cb
     if extra_condition is not None:
         cb = _bind(_Extra(), obj, extra_condition, keep)

@@ -39,9 +39,12 @@ cdef struct fn_engine          # defined below; method_ops takes pointers to it
 # A method: how it sizes its workspace, starts, turns its model into a direction, learns from a
 # step. NULL entries: the method has no such part.
 cdef struct method_ops:
-    Py_ssize_t (*size)(int n, const solve_opts *opt) noexcept nogil   # doubles of its workspace
-    bint (*start)(fn_engine *e) noexcept nogil        # lay out e.model; True: the model is
-                                                      # fresh (has learnt nothing yet)
+    Py_ssize_t (*carve)(int n, const solve_opts *opt, double *base) noexcept nogil
+                                                      # its layout: the doubles of its part
+                                                      # of the workspace; with base, its
+                                                      # struct placed there, pointers set
+    bint (*start)(fn_engine *e) noexcept nogil        # the first model (e.model carved);
+                                                      # True: fresh (has learnt nothing)
     int (*evaluate)(fn_objective *o, fn_engine *e) noexcept nogil
                                                       # serve REQ_HESS through o; 0 or a
                                                       # status. NULL: never asks for it
@@ -87,13 +90,32 @@ ctypedef struct engine_layout:
     double *p                 # n each
     double *xt
     double *gt
-    double *model             # the method's part (ops.size doubles)
+    double *model             # the method's part (ops.carve doubles)
     Py_ssize_t size           # doubles in all
 
 # Called at REQ_ITER by engine_run: 0 go on, FN_CALLBACK_STOP stop, FN_USER_ERROR an error
 # (recorded by the hook).
 ctypedef int (*iter_hook)(int nit, const double *x, double f, const double *g,
                           void *data) noexcept nogil
+
+cdef inline method_ops method_table(
+        Py_ssize_t (*carve)(int, const solve_opts *, double *) noexcept nogil,
+        bint (*start)(fn_engine *) noexcept nogil,
+        int (*evaluate)(fn_objective *, fn_engine *) noexcept nogil,
+        int (*direction)(fn_engine *) noexcept nogil,
+        void (*forget)(fn_engine *) noexcept nogil,
+        bint (*learn)(fn_engine *) noexcept nogil,
+        int step_cap) noexcept nogil:
+    """A method's table, its entries in the order of method_ops (NULL where it has none)."""
+    cdef method_ops t
+    t.carve = carve
+    t.start = start
+    t.evaluate = evaluate
+    t.direction = direction
+    t.forget = forget
+    t.learn = learn
+    t.step_cap = step_cap
+    return t
 
 cdef engine_layout engine_carve(const method_ops *ops, int n, const solve_opts *opt,
                                 double *ws) noexcept nogil

@@ -164,7 +164,7 @@ cdef engine_layout engine_carve(const method_ops *ops, int n, const solve_opts *
     only .size is meaningful (the pointers are left NULL)."""
     cdef engine_layout L
     cdef Py_ssize_t nn = n
-    L.size = 3 * nn + ops.size(n, opt)
+    L.size = 3 * nn + ops.carve(n, opt, NULL)
     L.p = L.xt = L.gt = L.model = NULL
     if ws != NULL:
         L.p = ws
@@ -207,6 +207,7 @@ cdef int engine_start(fn_engine *e, const method_ops *ops, const solve_opts *opt
     e.fstart = f
     e.slen = 0.0
     e.vanished = False
+    ops.carve(n, opt, e.model)
     e.fresh = ops.start(e)
     e.stage = ENG_TOP
     return _advance(e)

@@ -10,7 +10,7 @@ cdef enum:                    # newton_model.auto_state under BAND_AUTO
 ctypedef struct newton_model:
     double *h                 # the Hessian: n*n C-ordered (factored in place in its lower
                               # triangle, the strict upper one keeping H), or under a band
-                              # the band region (newton_band_parts); mat_size doubles
+                              # the band region (newton_band_parts)
     double *fdw               # 4n: finite-difference workspace; its first n keep the diagonal
                               # of a dense H across the factorization
     Py_ssize_t nhev           # Hessians evaluated
@@ -27,8 +27,7 @@ ctypedef struct newton_band:
     double *cols              # (2kd+1) n: the Curtis-Powell-Reid columns
     double *backup            # (kd+1) n: the band kept for the result
 
-cdef Py_ssize_t newton_carve(int n, const solve_opts *opt, double *base,
-                             newton_model **model) noexcept nogil
+cdef Py_ssize_t newton_carve(int n, const solve_opts *opt, double *base) noexcept nogil
 cdef newton_band newton_band_parts(const newton_model *m, int n, int kd) noexcept nogil
 cdef void newton_take_hessian(fn_engine *e, const double *h) noexcept nogil
 cdef const method_ops *newton_ops() noexcept nogil

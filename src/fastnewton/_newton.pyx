@@ -34,24 +34,21 @@ from fastnewton._fdiff cimport (fd_hessian_grad, fd_hessian_values, fd_hessian_b
                                 default_rel_step)
 from fastnewton._linalg cimport (modified_chol, chol_solve, all_finite, modified_band_chol,
                                  band_chol_solve)
-from fastnewton._engine cimport BAND_AUTO, CAP_X
+from fastnewton._engine cimport BAND_AUTO, CAP_X, method_table
 
 cdef Py_ssize_t MODEL_DOUBLES = (sizeof(newton_model) + sizeof(double) - 1) // sizeof(double)
 
 
-cdef Py_ssize_t newton_carve(int n, const solve_opts *opt, double *base,
-                             newton_model **model) noexcept nogil:
+cdef Py_ssize_t newton_carve(int n, const solve_opts *opt, double *base) noexcept nogil:
     """Newton's part of the workspace: the model struct, h (n*n; (4kd + 3) n for a given band
     kd >= 0, no n x n at all), fdw (4n). Returns its size in doubles; with base not NULL
-    also places the struct there, its pointers set, in *model."""
+    also places the struct there with its pointers set."""
     cdef Py_ssize_t nn = n, hsize
-    cdef newton_model *m
+    cdef newton_model *m = <newton_model *>base
     hsize = (4 * <Py_ssize_t>opt.band + 3) * nn if opt.band >= 0 else nn * nn
     if base != NULL:
-        m = <newton_model *>base
         m.h = base + MODEL_DOUBLES
         m.fdw = m.h + hsize
-        model[0] = m
     return MODEL_DOUBLES + hsize + 4 * nn
 
 
@@ -69,13 +66,8 @@ cdef inline newton_model *_model(fn_engine *e) noexcept nogil:
     return <newton_model *>e.model
 
 
-cdef Py_ssize_t _size(int n, const solve_opts *opt) noexcept nogil:
-    return newton_carve(n, opt, NULL, NULL)
-
-
 cdef bint _start(fn_engine *e) noexcept nogil:
-    cdef newton_model *m
-    newton_carve(e.n, &e.opt, e.model, &m)
+    cdef newton_model *m = _model(e)
     m.nhev = 0
     m.tau = 0.0
     m.band = e.opt.band if e.opt.band >= 0 else -1
@@ -258,14 +250,8 @@ cdef int modified_newton_step(int n, double *a, double *diag, const double *g, d
     return 0
 
 
-cdef method_ops OPS
-OPS.size = _size
-OPS.start = _start
-OPS.evaluate = newton_evaluate
-OPS.direction = newton_direction
-OPS.forget = NULL
-OPS.learn = NULL
-OPS.step_cap = CAP_X
+cdef method_ops OPS = method_table(newton_carve, _start, newton_evaluate, newton_direction,
+                                   NULL, NULL, CAP_X)
 
 
 cdef const method_ops *newton_ops() noexcept nogil:

@@ -29,12 +29,9 @@ ctypedef struct lbfgs_model:
     int npairs                # pairs stored; the newest is at slot (head - 1) mod m
     int head
 
-cdef Py_ssize_t bfgs_carve(int n, const solve_opts *opt, double *base,
-                           bfgs_model **model) noexcept nogil
-cdef Py_ssize_t sr1_carve(int n, const solve_opts *opt, double *base,
-                          sr1_model **model) noexcept nogil
-cdef Py_ssize_t lbfgs_carve(int n, const solve_opts *opt, double *base,
-                            lbfgs_model **model) noexcept nogil
+cdef Py_ssize_t bfgs_carve(int n, const solve_opts *opt, double *base) noexcept nogil
+cdef Py_ssize_t sr1_carve(int n, const solve_opts *opt, double *base) noexcept nogil
+cdef Py_ssize_t lbfgs_carve(int n, const solve_opts *opt, double *base) noexcept nogil
 cdef double curvature_floor(int n, const double *s, const double *g0,
                             const double *g1) noexcept nogil
 cdef bint bfgs_update(int n, double *h, const double *s, const double *y, double *u,

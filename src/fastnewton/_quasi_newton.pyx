@@ -38,7 +38,7 @@ from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dsymv, dsyr2
 
 from fastnewton._linalg cimport dot
-from fastnewton._engine cimport CAP_NONE, CAP_LAST
+from fastnewton._engine cimport CAP_NONE, CAP_LAST, method_table
 from fastnewton._newton cimport modified_newton_step
 
 
@@ -55,52 +55,44 @@ cdef inline Py_ssize_t _doubles(size_t nbytes) noexcept nogil:
 
 # ---- the layouts: one function per method carves its part of the workspace
 
-cdef Py_ssize_t bfgs_carve(int n, const solve_opts *opt, double *base,
-                           bfgs_model **model) noexcept nogil:
-    """[bfgs_model][h: n*n][s][y][u: n each]; its size in doubles (base NULL: size only)."""
+cdef Py_ssize_t bfgs_carve(int n, const solve_opts *opt, double *base) noexcept nogil:
+    """[bfgs_model][h: n*n][s][y][u: n each]; its size in doubles; with base, the struct
+    placed there with its pointers set."""
     cdef Py_ssize_t nn = n, head = _doubles(sizeof(bfgs_model))
-    cdef bfgs_model *m
+    cdef bfgs_model *m = <bfgs_model *>base
     if base != NULL:
-        m = <bfgs_model *>base
         m.h = base + head
         m.s = m.h + nn * nn
         m.y = m.s + nn
         m.u = m.y + nn
-        model[0] = m
     return head + nn * nn + 3 * nn
 
 
-cdef Py_ssize_t sr1_carve(int n, const solve_opts *opt, double *base,
-                          sr1_model **model) noexcept nogil:
+cdef Py_ssize_t sr1_carve(int n, const solve_opts *opt, double *base) noexcept nogil:
     """[sr1_model][b: n*n][s][y][v][diag: n each][fac: n*n]."""
     cdef Py_ssize_t nn = n, head = _doubles(sizeof(sr1_model))
-    cdef sr1_model *m
+    cdef sr1_model *m = <sr1_model *>base
     if base != NULL:
-        m = <sr1_model *>base
         m.b = base + head
         m.s = m.b + nn * nn
         m.y = m.s + nn
         m.v = m.y + nn
         m.diag = m.v + nn
         m.fac = m.diag + nn
-        model[0] = m
     return head + 2 * nn * nn + 4 * nn
 
 
-cdef Py_ssize_t lbfgs_carve(int n, const solve_opts *opt, double *base,
-                            lbfgs_model **model) noexcept nogil:
+cdef Py_ssize_t lbfgs_carve(int n, const solve_opts *opt, double *base) noexcept nogil:
     """[lbfgs_model][S: m*n][Y: m*n][rho: m][alpha: m], m = opt.memory. The products are
     Py_ssize_t: m*n can pass 2^31."""
     cdef Py_ssize_t nn = n, mm = opt.memory, head = _doubles(sizeof(lbfgs_model))
-    cdef lbfgs_model *m
+    cdef lbfgs_model *m = <lbfgs_model *>base
     if base != NULL:
-        m = <lbfgs_model *>base
         m.S = base + head
         m.Y = m.S + mm * nn
         m.rho = m.Y + mm * nn
         m.alpha = m.rho + mm
         m.m = opt.memory
-        model[0] = m
     return head + 2 * mm * nn + 2 * mm
 
 
@@ -212,13 +204,8 @@ cdef inline bfgs_model *_bfgs(fn_engine *e) noexcept nogil:
     return <bfgs_model *>e.model
 
 
-cdef Py_ssize_t _bfgs_size(int n, const solve_opts *opt) noexcept nogil:
-    return bfgs_carve(n, opt, NULL, NULL)
-
-
 cdef bint _bfgs_start(fn_engine *e) noexcept nogil:
-    cdef bfgs_model *m
-    bfgs_carve(e.n, &e.opt, e.model, &m)
+    cdef bfgs_model *m = _bfgs(e)
     if e.opt.h0 != NULL:
         memcpy(m.h, e.opt.h0, <Py_ssize_t>e.n * e.n * sizeof(double))   # the caller's model:
         return False                                                     # not rescaled
@@ -254,13 +241,8 @@ cdef inline sr1_model *_sr1(fn_engine *e) noexcept nogil:
     return <sr1_model *>e.model
 
 
-cdef Py_ssize_t _sr1_size(int n, const solve_opts *opt) noexcept nogil:
-    return sr1_carve(n, opt, NULL, NULL)
-
-
 cdef bint _sr1_start(fn_engine *e) noexcept nogil:
-    cdef sr1_model *m
-    sr1_carve(e.n, &e.opt, e.model, &m)
+    cdef sr1_model *m = _sr1(e)
     m.tau = 0.0
     _identity(e.n, m.b, 1.0)
     return True
@@ -291,13 +273,8 @@ cdef inline lbfgs_model *_lbfgs(fn_engine *e) noexcept nogil:
     return <lbfgs_model *>e.model
 
 
-cdef Py_ssize_t _lbfgs_size(int n, const solve_opts *opt) noexcept nogil:
-    return lbfgs_carve(n, opt, NULL, NULL)
-
-
 cdef bint _lbfgs_start(fn_engine *e) noexcept nogil:
-    cdef lbfgs_model *m
-    lbfgs_carve(e.n, &e.opt, e.model, &m)
+    cdef lbfgs_model *m = _lbfgs(e)
     m.npairs = 0
     m.head = 0
     return True
@@ -333,32 +310,12 @@ cdef bint _lbfgs_learn(fn_engine *e) noexcept nogil:
 
 # ---- the tables
 
-cdef method_ops BFGS_OPS
-BFGS_OPS.size = _bfgs_size
-BFGS_OPS.start = _bfgs_start
-BFGS_OPS.evaluate = NULL
-BFGS_OPS.direction = _bfgs_direction
-BFGS_OPS.forget = _bfgs_forget
-BFGS_OPS.learn = _bfgs_learn
-BFGS_OPS.step_cap = CAP_NONE
-
-cdef method_ops SR1_OPS
-SR1_OPS.size = _sr1_size
-SR1_OPS.start = _sr1_start
-SR1_OPS.evaluate = NULL
-SR1_OPS.direction = _sr1_direction
-SR1_OPS.forget = _sr1_forget
-SR1_OPS.learn = _sr1_learn
-SR1_OPS.step_cap = CAP_LAST
-
-cdef method_ops LBFGS_OPS
-LBFGS_OPS.size = _lbfgs_size
-LBFGS_OPS.start = _lbfgs_start
-LBFGS_OPS.evaluate = NULL
-LBFGS_OPS.direction = _lbfgs_direction
-LBFGS_OPS.forget = _lbfgs_forget
-LBFGS_OPS.learn = _lbfgs_learn
-LBFGS_OPS.step_cap = CAP_NONE
+cdef method_ops BFGS_OPS = method_table(bfgs_carve, _bfgs_start, NULL, _bfgs_direction,
+                                        _bfgs_forget, _bfgs_learn, CAP_NONE)
+cdef method_ops SR1_OPS = method_table(sr1_carve, _sr1_start, NULL, _sr1_direction,
+                                       _sr1_forget, _sr1_learn, CAP_LAST)
+cdef method_ops LBFGS_OPS = method_table(lbfgs_carve, _lbfgs_start, NULL, _lbfgs_direction,
+                                         _lbfgs_forget, _lbfgs_learn, CAP_NONE)
 
 
 cdef const method_ops *bfgs_ops() noexcept nogil:
