@@ -119,6 +119,18 @@ def test_options_reach_the_engine():
     np.testing.assert_array_equal(S[-1], xs[-1] - xs[-2])
 
 
+@pytest.mark.parametrize("maxfun", [5, 17, 30])
+def test_maxfun_counts_f0_as_minimize_does(maxfun):
+    x0 = np.array([-1.2, 1.0, 0.3])
+    eng, iterates, asked = _drive("bfgs", rosen, rosen_der, None, x0, True,
+                                  options={"maxfun": maxfun})
+    res, xs = _minimize_path("bfgs", rosen, rosen_der, None, x0, jac_true=False,
+                             options={"maxfun": maxfun})
+    assert eng.status == res.status == fn_status.FN_MAXITER
+    assert eng.nit == res.nit and asked["f"] + 1 == res.nfev > maxfun
+    np.testing.assert_array_equal(iterates[-1], res.x)
+
+
 def test_bad_start_is_refused():
     with pytest.raises(ValueError, match="g0"):
         AskTell("bfgs", [1.0, 2.0], 1.0, [1.0])

@@ -283,6 +283,7 @@ cdef class AskTell:
         xv, gv, wv = self.x, self.g, self.ws
         engine_start(&self.e, self.entry.ops, &self.opt, n, &xv[0], &gv[0], f0, separate,
                      &wv[0])
+        self.e.nfev = 1                 # f0: counted, as minimize counts it
 
     def ask(self):
         """The pending request: (kind, x), x a copy of the point it concerns."""

@@ -396,7 +396,7 @@ cdef int ls_start(ls_state *s, int n, const double *x, const double *p, double f
     s.res.f_minus_inf = 0
     s.a_prev, s.f_prev, s.d_prev = 0.0, f0, dphi0
     s.i = 0
-    s.a = alpha0 if alpha0 <= s.amax else s.amax
+    s.a = s.amax if alpha0 > s.amax else alpha0     # (a NaN alpha0 stays NaN: no step)
     s.stage = LS_BRACKET_TRIAL
     if not (dphi0 < 0.0):
         _fail(s)                            # best_alpha = 0: the start point, no request
