@@ -10,6 +10,7 @@ stops with FN_USER_ERROR) and ``Objective.check`` re-raises it, unchanged, once 
 returned. The kernels themselves (_engine, _linesearch, _newton, _quasi_newton) hold no
 Python.
 """
+import os
 import warnings
 
 import numpy as np
@@ -170,7 +171,9 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
     opt.fd_rel_step = o["rel_step"] if "rel_step" in o else 0.0
     opt.chol_beta = o["chol_beta"] if "chol_beta" in o else 0.0
     opt.band = o["band"] if "band" in o else -1
-    opt.memory = o["memory"] if "memory" in o else 0
+    # L-BFGS keeps at most one pair per iteration: a ring of min(memory, maxiter) slots never
+    # wraps where a larger one would not, so it gives the same iterates in less memory
+    opt.memory = max(1, min(o["memory"], o["maxiter"])) if "memory" in o else 0
     opt.sr1_r = o["skip_r"] if "skip_r" in o else 0.0
     _ls_params(&opt.ls, o["c1"], o["c2"], o["amax"], o["ls_maxiter"])
     opt.hess = NULL
@@ -185,6 +188,48 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
 
 cdef const method_entry *_entry(str method) except NULL:
     return method_entry_for(METHODS[method])
+
+
+def _physical_memory():
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _gb(doubles):
+    return f"{doubles * 8 / 1e9:.3g} GB"
+
+
+cdef object _workspace(const method_entry *entry, int n, solve_opts *opt, str method, dict o):
+    """The one workspace of a solve (engine_carve's size), or a ValueError naming what makes
+    it too big when it exceeds this machine's physical memory (or Py_ssize_t), before any
+    allocation."""
+    cdef Py_ssize_t size = engine_carve(entry.ops, n, opt, NULL).size
+    cdef solve_opts alt
+    limit = _physical_memory()
+    if size > 0 and (limit is None or size <= limit // 8):
+        return np.empty(size)
+    need = f"{_gb(size)}" if size > 0 else "more than 2**63 bytes"
+    have = f"this machine's {limit / 1e9:.3g} GB of memory" if limit else "what can be addressed"
+    if method == "lbfgs":
+        alt = opt[0]
+        alt.memory = 10
+        raise ValueError(
+            f"options['memory']={o['memory']} at n={n} needs a workspace of {need}, more than "
+            f"{have}; memory=10 needs {_gb(engine_carve(entry.ops, n, &alt, NULL).size)}")
+    if method == "newton" and opt.band >= 0:
+        raise ValueError(f"options['hess_bandwidth']={opt.band} at n={n} needs a workspace of "
+                         f"{need}, more than {have}; a narrower band needs less")
+    alt = opt[0]
+    alt.memory = 10
+    lbfgs = _gb(engine_carve(_entry("lbfgs").ops, n, &alt, NULL).size)
+    raise ValueError(
+        f"method={method!r} at n={n} stores n x n matrices: a workspace of {need}, more than "
+        f"{have}; method='lbfgs' needs {lbfgs} (memory=10)"
+        + (", and method='newton' with an int options['hess_bandwidth'] stores only the band"
+           if method == "newton" else ""))
 
 
 cdef dict _result(const method_entry *entry, fn_engine *e):
@@ -209,7 +254,7 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     cdef _Hook pk = None
     cdef bint separate = ls_separate(&obj.c)
     _fill_opts(&opt, METHODS[method], obj, options, hess, keep)
-    ws = np.empty(engine_carve(entry.ops, n, &opt, NULL).size)
+    ws = _workspace(entry, n, &opt, method, options)
     if hook is not None:
         pk = _bind(_Hook(), obj, hook, keep)
     blas_limit_enter(&lim, n)   # one BLAS thread for a small solve (_blas_threads)
@@ -279,7 +324,7 @@ cdef class AskTell:
         self.entry = _entry(self.method)
         obj = make_objective(lambda z: 0.0, n)          # only to own option callbacks (none)
         _fill_opts(&self.opt, METHODS[self.method], obj, opts, None, self.keep)
-        self.ws = np.empty(engine_carve(self.entry.ops, n, &self.opt, NULL).size)
+        self.ws = _workspace(self.entry, n, &self.opt, self.method, opts)
         xv, gv, wv = self.x, self.g, self.ws
         engine_start(&self.e, self.entry.ops, &self.opt, n, &xv[0], &gv[0], f0, separate,
                      &wv[0])

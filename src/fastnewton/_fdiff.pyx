@@ -187,12 +187,10 @@ cdef int fd_hessian_band(fn_objective *o, const double *x, const double *g0, dou
     steps (n each), cols ((2kd+1) n: cols[j*(2kd+1) + kd + i - j] = H[i, j] before symmetrizing).
     """
     cdef int n = o.n, c, j, i, ilo, ihi, d
-    cdef int ng = 2 * kd + 1
-    cdef Py_ssize_t w = kd + 1, wc = 2 * kd + 1
+    cdef Py_ssize_t w = kd + 1, wc = 2 * <Py_ssize_t>kd + 1
+    cdef int ng = <int>wc if wc < n else n      # (2 kd + 1 in Py_ssize_t: kd may pass 2^30)
     cdef double r = rel_step if rel_step > 0.0 else default_rel_step(method, 1)
     cdef double denom
-    if ng > n:
-        ng = n
     memcpy(xw, x, n * sizeof(double))
     for c in range(ng):
         j = c

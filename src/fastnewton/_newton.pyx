@@ -58,7 +58,7 @@ cdef newton_band newton_band_parts(const newton_model *m, int n, int kd) noexcep
     cdef Py_ssize_t nn = n
     b.ab = m.h
     b.cols = m.h + (kd + 1) * nn
-    b.backup = m.h + (3 * kd + 2) * nn
+    b.backup = m.h + (3 * <Py_ssize_t>kd + 2) * nn
     return b
 
 
@@ -195,7 +195,8 @@ cdef int newton_evaluate(fn_objective *o, fn_engine *e) noexcept nogil:
             else:
                 if w > m.band:
                     m.band = w
-                m.auto_state = AUTO_BANDED if 4 * m.band + 2 < n else AUTO_DENSE
+                m.auto_state = (AUTO_BANDED if 4 * <Py_ssize_t>m.band + 2 < n
+                                else AUTO_DENSE)
             if m.auto_state == AUTO_DENSE:
                 m.band = -1                         # from the next Hessian on
     else:
