@@ -114,6 +114,7 @@ cdef enum:
     ENG_MODEL = 1             # the method's model (REQ_HESS) is in
     ENG_SEARCH = 2            # the line search is under way
     ENG_ITER = 3              # the caller has seen the new iterate (REQ_ITER)
+    ENG_DONE = 4              # stopped: e.status says why; a tell changes nothing
 
 
 cdef inline double _amax(int n, const double *v) noexcept nogil:
@@ -176,6 +177,7 @@ cdef engine_layout engine_carve(const method_ops *ops, int n, const solve_opts *
 
 cdef int _stop(fn_engine *e, int status) noexcept nogil:
     e.status = status
+    e.stage = ENG_DONE
     e.req = REQ_DONE
     return REQ_DONE
 
@@ -333,7 +335,10 @@ cdef int _advance(fn_engine *e) noexcept nogil:
 
 cdef int engine_tell(fn_engine *e, double f, int status) noexcept nogil:
     """Take the answer to e.req (f for REQ_F / REQ_FG, the gradient in e.gt; the Hessian in
-    the method's model) and go on to the next request. status != 0 stops the solve with it."""
+    the method's model) and go on to the next request. status != 0 stops the solve with it.
+    Once stopped, the engine stays stopped with its status."""
+    if e.stage == ENG_DONE:
+        return REQ_DONE
     if status != 0:
         return _stop(e, status)
     if e.stage == ENG_SEARCH:
@@ -343,9 +348,7 @@ cdef int engine_tell(fn_engine *e, double f, int status) noexcept nogil:
         return _accept_step(e)
     if e.stage == ENG_MODEL:
         return _direction(e)
-    if e.stage == ENG_ITER:
-        return _after_iteration(e)
-    return e.req                        # done: stays done
+    return _after_iteration(e)          # ENG_ITER
 
 
 cdef int engine_run(fn_objective *o, fn_engine *e, iter_hook hook,
