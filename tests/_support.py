@@ -30,6 +30,7 @@ import ctypes
 import os
 import shlex
 import subprocess
+import sys
 import sysconfig
 import threading
 
@@ -41,7 +42,11 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from scipy import LowLevelCallable
 
-from fastnewton._api import LineSearchWarning   # SciPy's class where SciPy has it
+import fastnewton
+
+# SciPy's class where SciPy has it; taken from the module line_search lives in, so that this
+# file also loads against other builds (bench/compare_builds.py runs it under an old one)
+LineSearchWarning = sys.modules[fastnewton.line_search.__module__].LineSearchWarning
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "cobjectives.c")
