@@ -1,6 +1,8 @@
 """Build the compiled kernels of fastnewton.
 
-Every ``src/fastnewton/_*.pyx`` becomes one extension module. BLAS/LAPACK come through
+Every ``src/fastnewton/_*.pyx`` becomes one extension module; Cython's own utility code
+(memoryviews, type imports) is compiled once, into ``fastnewton._cyutility``, which they all
+share (Cython >= 3.1), instead of into each. BLAS/LAPACK come through
 ``scipy.linalg.cython_blas`` / ``cython_lapack`` (function pointers resolved at import), so
 nothing links a system BLAS and the wheel depends on numpy and scipy only.
 
@@ -33,6 +35,8 @@ directives = {
     "cdivision": True,
 }
 
+SHARED_UTILITY = "fastnewton._cyutility"
+
 extensions = [
     Extension(
         "fastnewton." + os.path.splitext(os.path.basename(path))[0],
@@ -41,6 +45,11 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     for path in sorted(glob(os.path.join(HERE, "src", "fastnewton", "_*.pyx")))
+] + [
+    # Cython's utility code (memoryviews, type imports, ...) once, shared by every module
+    # above, instead of a copy in each: the wheel is about half the size
+    Extension(SHARED_UTILITY, sources=["src/fastnewton/_cyutility.c"], include_dirs=[np.get_include()],
+              define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]),
 ]
 
 
@@ -74,5 +83,6 @@ class build_py_with_header(build_py):
         self.copy_file(os.path.join(HERE, "csrc", "fastnewton.h"), target)
 
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives),
+setup(ext_modules=cythonize(extensions, compiler_directives=directives,
+                            shared_utility_qualified_name=SHARED_UTILITY),
       cmdclass={"build_py": build_py_with_header, "build_ext": build_ext_small})
