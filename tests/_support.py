@@ -24,15 +24,21 @@ error, never a skip: CI has gcc, and a skipped C path would hide exactly what th
   line-search tests' checks (strong Wolfe recomputed from the analytic f and gradient) and
   their hypothesis strategy.
 * ``Counted``: wraps a callable and counts its calls.
+* ``SigintChild``: a child process running a long C-objective solve, to send SIGINT to
+  (tests/test_interrupt.py, bench/bench_interrupt.py).
 """
 import contextlib
 import ctypes
+import json
 import os
+import select
 import shlex
+import signal
 import subprocess
 import sys
 import sysconfig
 import threading
+import time
 
 import math
 import warnings
@@ -530,3 +536,95 @@ def searches(draw, dims=(1, 2, 3, 5, 10), options=True):
             kw["amax"] = draw(st.floats(0.05, 50.0))
         kw["maxiter"] = draw(st.sampled_from([3, 10, 20]))
     return prob, xk, pk, kw
+
+
+# -- Ctrl-C in a child process (tests/test_interrupt.py, bench/bench_interrupt.py) --------------
+
+_SIGINT_CHILD = r'''
+import ctypes, json, sys, time
+import numpy as np
+from scipy import LowLevelCallable
+import fastnewton
+spec = json.loads(sys.argv[1])
+fn = getattr(ctypes.CDLL(spec["library"]), spec["function"])
+fn.restype = ctypes.c_double
+p = ctypes.POINTER(ctypes.c_double)
+fn.argtypes = [ctypes.c_int, p, p, ctypes.c_void_p]
+fun = LowLevelCallable(fn)
+n, method, options = spec["n"], spec["method"], spec["options"]
+x0 = np.empty(n)
+x0[0::2], x0[1::2] = -1.2, 1.0                       # the standard start of Rosenbrock's
+t = time.perf_counter()
+warm = fastnewton.minimize(fun, x0, method=method, options=dict(options, maxiter=2))
+print("ready", (time.perf_counter() - t) / max(1, warm.nit), flush=True)
+try:
+    res = fastnewton.minimize(fun, x0, method=method, options=options)
+except KeyboardInterrupt:
+    print("interrupted", time.monotonic(), flush=True)
+else:
+    print("finished", res.nit, res.status, flush=True)
+'''
+
+
+class SigintChild:
+    """A child Python process running one long ``fastnewton.minimize`` on a C objective, for
+    the Ctrl-C tests and the latency benchmark (POSIX: it sends SIGINT)::
+
+        with SigintChild(cobj.path, "rosen_fg", "lbfgs", 10**6) as child:   # waits: 'ready'
+            time.sleep(0.5)                   # the solve is running
+            latency = child.interrupt()       # SIGINT; seconds until KeyboardInterrupt
+
+    The child loads `function` (signature ``double (int, double *, double *, void *)``) from
+    the shared library `library` as a LowLevelCallable, starts from (-1.2, 1, -1.2, ...),
+    runs a two-iteration solve first (imports, first calls; ``per_iter`` is its time per
+    iteration), prints ``ready`` and calls ``minimize(..., method=method, options=options)``
+    at once: gtol=0 and maxiter=10**9 unless `options` says otherwise, so that the solve runs
+    on until interrupted. `env`: variables set in the child's environment. Leaving the
+    ``with`` block (or ``close()``) reaps the child, killing it if it is still running.
+    """
+
+    def __init__(self, library, function, method, n, options=None, env=None, timeout=120.0):
+        opts = dict(gtol=0.0, maxiter=10**9)
+        opts.update(options or {})
+        spec = dict(library=os.fspath(library), function=function, method=method, n=int(n),
+                    options=opts)
+        self.timeout = timeout
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SIGINT_CHILD, json.dumps(spec)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, **(env or {})))
+        line = self._line()
+        if line[:1] != ["ready"]:
+            raise RuntimeError(f"the child did not start its solve: {line!r}\n{self.close()}")
+        self.per_iter = float(line[1])
+
+    def _line(self):
+        """The child's next line of output, split; [] if none comes within the timeout."""
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+        return self.proc.stdout.readline().split() if ready else []
+
+    def interrupt(self):
+        """Send SIGINT; return the seconds from sending it to the child's ``except
+        KeyboardInterrupt`` (both read time.monotonic, one clock for all processes). Raises
+        AssertionError when the solve ended first, or no answer came within the timeout."""
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGINT)
+        line = self._line()
+        if line[:1] != ["interrupted"]:
+            raise AssertionError(f"no KeyboardInterrupt from the solve within {self.timeout} s: "
+                                 f"{line!r}\n{self.close()}")
+        return float(line[1]) - t0
+
+    def close(self):
+        """Reap the child (killed if still running); returns what it wrote, for messages."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        out, err = self.proc.communicate()
+        return f"stdout: {out!r}\nstderr: {err[-2000:]!r}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

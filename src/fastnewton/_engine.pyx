@@ -95,7 +95,7 @@ from libc.math cimport fabs, fmax, sqrt, isfinite, pow, INFINITY
 from libc.float cimport DBL_EPSILON
 from libc.string cimport memcpy
 
-from fastnewton._objective cimport (fn_objective, FN_CONVERGED, FN_MAXITER,
+from fastnewton._objective cimport (fn_objective, obj_tick, FN_CONVERGED, FN_MAXITER,
                                    FN_LINESEARCH_FAILED, FN_CALLBACK_STOP, FN_CONVERGED_STEP,
                                    FN_USER_ERROR, FN_UNBOUNDED, REQ_DONE, REQ_F, REQ_FG, REQ_G,
                                    REQ_HESS, REQ_ITER)
@@ -354,14 +354,19 @@ cdef int engine_tell(fn_engine *e, double f, int status) noexcept nogil:
 cdef int engine_run(fn_objective *o, fn_engine *e, iter_hook hook,
                     void *hook_data) noexcept nogil:
     """The direct driver: serve every request through o (the method's evaluate for REQ_HESS,
-    hook at REQ_ITER if not NULL) until the solve stops; returns its status."""
+    hook at REQ_ITER if not NULL) until the solve stops; returns its status. Each iteration
+    counts toward o's signal poll (obj_tick), so a C objective's solve sees Ctrl-C between
+    iterations however few evaluations they take."""
     cdef int req = e.req, status
     cdef double f
     while req != REQ_DONE:
         status = 0
         f = 0.0
         if req == REQ_ITER:
-            if hook != NULL:
+            obj_tick(o)
+            if o.error:
+                status = FN_USER_ERROR
+            elif hook != NULL:
                 status = hook(e.nit, e.x, e.f, e.g, hook_data)
         elif req == REQ_HESS:
             status = e.ops.evaluate(o, e)

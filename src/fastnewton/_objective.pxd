@@ -40,14 +40,23 @@ cpdef enum fn_request:
     REQ_HESS = 4      # the method's model at the iterate (Newton: the Hessian)
     REQ_ITER = 5      # an iteration is complete: the caller may look at it, then go on or stop
 
-# A C objective never returns to Python, so Ctrl-C would go unseen during a long kernel: in the
-# main thread (the only one signals reach) the kernel calls `poll` every POLL_EVERY evaluations;
-# it takes the GIL, checks for signals and, on KeyboardInterrupt (or a signal handler's
-# exception), records it and raises `error`. In other threads poll is NULL: no GIL at all.
-# The first poll comes after POLL_EVERY - 1 evaluations, not before the first: a short
-# computation (a line search, a small Hessian) pays nothing for it.
+# A C objective never returns to Python, so Ctrl-C would go unseen during a long kernel. In the
+# main thread (the only one signals reach) `poll` is set, and the kernels call it whenever the
+# count of work done (evaluations, plus one per engine iteration: obj_tick) reaches
+# `poll_at`. poll reads a monotonic clock, without the GIL, and moves poll_at on by a stride
+# it adapts so that the clock is read about every POLL_CLOCK_MS of work, whatever one
+# evaluation or iteration costs; once POLL_SIGNAL_MS have passed since the last check, it
+# takes the GIL, checks for signals and, on KeyboardInterrupt (or a signal handler's
+# exception), records it and raises `error`. The first clock read comes after POLL_FIRST
+# units of work: a short computation (a line search, a small solve) pays two compares per
+# evaluation and a clock read or two, and never the GIL. In other threads poll is NULL: no
+# clock, no GIL at all. The _objective.pyx docstring ("Signals") has the arithmetic.
 cdef enum:
-    POLL_EVERY = 256
+    POLL_FIRST = 4            # work counted before the first clock read
+    POLL_GROWTH = 32          # the stride grows at most this much per clock read
+    POLL_STRIDE_MAX = 1 << 20
+    POLL_CLOCK_MS = 5         # aim: a clock read every 5 ms of work
+    POLL_SIGNAL_MS = 50       # a signal check (the GIL) at most every 50 ms
 
 ctypedef struct fn_objective:
     int n
@@ -62,13 +71,28 @@ ctypedef struct fn_objective:
     int fd_method              # FD_FORWARD / FD_CENTRAL, for gradients of value-only objectives
     double fd_rel_step         # relative step for those gradients (0: the optimal default)
     double *fd_work            # n doubles owned by the adapter, for those gradients
-    void (*poll)(fn_objective *o) noexcept nogil   # signal check for C objectives, else NULL
+    void (*poll)(fn_objective *o) noexcept nogil   # signal watch for C objectives, else NULL
     void *owner                # the Objective that owns this struct (for poll)
+    # poll's state, per objective (so per public call, per solve)
+    Py_ssize_t poll_at         # call poll when nfev reaches it (obj_tick lowers it by one)
+    Py_ssize_t poll_stride     # work between clock reads, adapted by poll
+    double poll_clock          # time of the last clock read (seconds, monotonic)
+    double poll_signal         # time of the last signal check (or of the start)
+
+
+cdef inline void obj_tick(fn_objective *o) noexcept nogil:
+    """Count one unit of work that is not an evaluation (an engine iteration) and poll when
+    the count is due, so that iterations whose own work dwarfs their evaluations (L-BFGS's
+    two-loop at large n, a dense factorization) are counted too."""
+    if o.poll != NULL:
+        o.poll_at -= 1
+        if o.nfev >= o.poll_at:
+            o.poll(o)
 
 
 cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
     """f(x), counted; NaN without a call once the error flag is up."""
-    if o.poll != NULL and o.nfev % POLL_EVERY == POLL_EVERY - 1:
+    if o.poll != NULL and o.nfev >= o.poll_at:
         o.poll(o)
     if o.error:
         return NAN
@@ -80,7 +104,7 @@ cdef inline double obj_f(fn_objective *o, const double *x) noexcept nogil:
 
 cdef inline double obj_fg(fn_objective *o, const double *x, double *g) noexcept nogil:
     """f(x) and its gradient from the objective itself (value_grad must not be NULL)."""
-    if o.poll != NULL and o.nfev % POLL_EVERY == POLL_EVERY - 1:
+    if o.poll != NULL and o.nfev >= o.poll_at:
         o.poll(o)
     if o.error:
         return NAN
