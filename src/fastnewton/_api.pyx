@@ -322,8 +322,7 @@ cdef class AskTell:
         self.x, self.g = x, g
         self.keep = []
         self.entry = _entry(self.method)
-        obj = make_objective(lambda z: 0.0, n)          # only to own option callbacks (none)
-        _fill_opts(&self.opt, METHODS[self.method], obj, opts, None, self.keep)
+        _fill_opts(&self.opt, METHODS[self.method], None, opts, None, self.keep)   # no hess
         self.ws = _workspace(self.entry, n, &self.opt, self.method, opts)
         xv, gv, wv = self.x, self.g, self.ws
         engine_start(&self.e, self.entry.ops, &self.opt, n, &xv[0], &gv[0], f0, separate,
