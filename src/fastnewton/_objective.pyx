@@ -11,7 +11,8 @@ Kernels evaluate through ``fn_objective`` (``_objective.pxd``): a ``fn_value_gra
 * a Python callable ``fun(x, *args)`` (with ``jac`` a callable, ``jac=True`` or none): the
   struct then points at a trampoline whose ``user_data`` is the ``Objective`` instance. The
   trampoline takes the GIL for the call only, copies x into a fresh array (the user may keep
-  it), checks the returned shapes, and on any exception -- KeyboardInterrupt included -- stores
+  it), checks what the callable returned (real_value, real_array below: real values of the
+  right shape), and on any exception -- KeyboardInterrupt included -- stores
   it, sets ``error`` and returns NaN. Kernels test ``error`` after every evaluation and stop at
   once; the public function then re-raises the stored exception object (traceback intact),
   the pattern of SciPy's ``_lib/_ccallback_c.pyx``.
@@ -173,14 +174,18 @@ cpdef cnp.ndarray real_array(object v, str name):
                     f"({_brief(v)})")
 
 
-cdef int _copy_grad(object g, double *out, Py_ssize_t n, str name) except -1:
+cdef int _copy_grad(object g, double *out, Py_ssize_t n, Objective o) except -1:
     """Copy a gradient of shape (n,) into out; TypeError (real_array) or ValueError naming
-    `name` and the shapes otherwise."""
+    o's jac (or fun with jac=True) and the shapes otherwise."""
     cdef cnp.ndarray a
     if native_vector(g) and cnp.PyArray_NDIM(<cnp.ndarray>g) == 1:
         a = <cnp.ndarray>g          # fast path: a contiguous float64 vector
-    else:
-        a = real_array(g, name)
+        if cnp.PyArray_DIM(a, 0) == n:
+            memcpy(out, cnp.PyArray_DATA(a), n * sizeof(double))
+            return 0
+    name = (o.jac_name if o.mode == MODE_FUN_JAC
+            else f"{o.fun_name} (jac=True: the gradient of its pair)")
+    a = real_array(g, name)
     if cnp.PyArray_NDIM(a) != 1 or cnp.PyArray_DIM(a, 0) != n:
         raise ValueError(f"{name}: the gradient must have shape ({n},), got {np.shape(g)}")
     memcpy(out, cnp.PyArray_DATA(a), n * sizeof(double))
@@ -232,9 +237,7 @@ cdef class Objective:
                     g = self.jac(xa, *self.args)
             fval = real_value(f, self.fun_name)
             if grad != NULL:
-                _copy_grad(g, grad, self.c.n,
-                           self.jac_name if self.mode == MODE_FUN_JAC
-                           else f"{self.fun_name} (jac=True: the gradient of its pair)")
+                _copy_grad(g, grad, self.c.n, self)
             return fval
         except BaseException as e:
             self.exc = e
