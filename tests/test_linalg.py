@@ -556,6 +556,71 @@ def test_modified_cholesky_bad_beta(beta):
     assert np.array_equal(a, snap)
 
 
+@pytest.mark.parametrize("beta,says", [(0.0, "> 0"), (-1e-3, "> 0"), (np.inf, "finite"),
+                                       (np.nan, "finite"), (10**400, "fits in a float"),
+                                       ("1e-3", "real number"), (1e-3 + 0j, "real number"),
+                                       (np.ones(2), "real number"), (None, "real number")],
+                         ids=["0", "negative", "inf", "nan", "10**400", "str", "complex",
+                              "array", "None"])
+def test_modified_cholesky_bad_beta_says_what_is_wrong(beta, says):
+    """beta=10**400 was an OverflowError; every refusal names beta and says which rule
+    (finite, > 0, a real number) it breaks; a is unchanged."""
+    a = -np.array(_spd(4))
+    snap = a.copy()
+    with pytest.raises(ValueError, match="beta") as ei:
+        modified_cholesky(a, beta=beta)
+    assert says in str(ei.value)
+    assert np.array_equal(a, snap)
+
+
+OVERFLOW_CASES = [np.array([[1.0, 2.0], [2.0, 1.0]]), -np.eye(3), np.array([[-1.0]]),
+                  np.array([[1e200, -3e200], [-3e200, 1e200]])]
+
+
+@pytest.mark.parametrize("beta", [1.7e308, np.finfo(float).max, 1e308, 1e300])
+@pytest.mark.parametrize("k", range(len(OVERFLOW_CASES)))
+def test_modified_cholesky_never_returns_an_infinite_shift(k, beta):
+    """modified_cholesky(a, beta=1.7e308) returned tau = inf and a factor of A + inf I. A
+    beta so large that the shift overflows is refused (ValueError naming beta, a
+    unchanged); otherwise tau is finite and L L^T = A + tau I."""
+    A = OVERFLOW_CASES[k]
+    a = A.copy()
+    try:
+        tau = modified_cholesky(a, beta=beta)
+    except ValueError as e:
+        assert "beta" in str(e) and "overflow" in str(e)
+        assert np.array_equal(a, A)
+        return
+    assert np.isfinite(tau) and tau > 0.0
+    L = np.tril(a)
+    assert np.all(np.isfinite(L))
+    np.testing.assert_allclose(L @ L.T, A + tau * np.eye(len(A)), rtol=1e-12,
+                               atol=1e-12 * (np.abs(A).max() + tau))
+
+
+def test_modified_cholesky_refuses_the_overflowing_beta_of_the_issue():
+    for A in (np.array([[1.0, 2.0], [2.0, 1.0]]), -np.eye(2)):
+        if np.all(np.diag(A) < 0):
+            # tau_0 = beta_s - min a_ii = 1.7e308 + 1 is finite and works: no overflow
+            assert np.isfinite(modified_cholesky(A.copy(), beta=1.7e308))
+            continue
+        with pytest.raises(ValueError, match="beta"):
+            modified_cholesky(A.copy(), beta=1.7e308)
+
+
+def test_modified_cholesky_of_huge_entries_has_a_finite_shift():
+    """Entries beyond 1e154 overflow ||A||_F^2 (and so the shift scale, tau = inf before):
+    the norm is rescaled, and the default beta gives a finite shift that works."""
+    A = np.array([[1e200, -3e200], [-3e200, 1e200]])
+    a = A.copy()
+    tau = modified_cholesky(a)
+    assert np.isfinite(tau) and tau > 0.0
+    np.testing.assert_allclose(np.tril(a) @ np.tril(a).T, A + tau * np.eye(2), rtol=1e-12)
+    # the scale rule's value: beta * max(max|a_ii|, ||A||_F / n), doubled until it works
+    scale = max(1e200, np.sqrt(1 + 9 + 9 + 1) * 1e200 / 2)      # ||A||_F / n, no overflow
+    assert tau >= 1e-3 * scale
+
+
 def test_cho_solve_b_sharing_memory_with_a_is_rejected():
     A = _spd(4)
     a = np.array(A)

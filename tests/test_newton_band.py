@@ -48,6 +48,22 @@ def test_modified_band_cholesky_factors_a_plus_tau_i(n, kd, shift):
         assert np.linalg.eigvalsh(A + tau * np.eye(n))[0] > 0.0
 
 
+@pytest.mark.parametrize("beta", [1.7e308, np.finfo(float).max])
+def test_modified_band_cholesky_never_returns_an_infinite_shift(beta):
+    """As the dense kernel: a shift that overflows is a failure (-2, tau 0, the band holds A
+    again), never tau = inf; entries beyond 1e154 no longer overflow the shift's scale."""
+    A = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 2.0], [0.0, 2.0, 1.0]])
+    ab = _to_band(A, 1)
+    info, tau = _unit._modified_band_cholesky(ab, beta)
+    assert info == -2 and tau == 0.0 and np.array_equal(ab, _to_band(A, 1))
+    big = 1e200 * A
+    ab = _to_band(big, 1)
+    info, tau = _unit._modified_band_cholesky(ab, 1e-3)
+    assert info == 0 and np.isfinite(tau) and tau > 0.0
+    L = np.diag(ab[:, 0]) + np.diag(ab[:2, 1], -1)
+    np.testing.assert_allclose(L @ L.T, big + tau * np.eye(3), rtol=1e-12)
+
+
 @pytest.mark.parametrize("n, kd", [(6, 1), (20, 2), (40, 7)])
 def test_band_solve_matches_numpy(n, kd):
     rng = np.random.default_rng(n)

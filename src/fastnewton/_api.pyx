@@ -20,6 +20,7 @@ from libc.string cimport memcpy
 from scipy import LowLevelCallable
 
 from fastnewton._objective cimport (Objective, vec_data, fast_point, native_vector, obj_f,
+                                   real_array,
                                    fn_objective, FD_CENTRAL, FN_NOT_DESCENT, FN_CALLBACK_STOP,
                                    FN_USER_ERROR, REQ_DONE, REQ_HESS, REQ_ITER, REQ_F, REQ_FG,
                                    REQ_G)
@@ -34,7 +35,8 @@ from fastnewton._methods import METHODS
 from fastnewton._newton cimport newton_take_hessian
 from fastnewton._quasi_newton cimport lbfgs_direction
 from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
-from fastnewton._validate import check_finite_grad, check_finite_value
+from fastnewton._validate import (C_INT_MAX, check_finite_grad, check_finite_value, integer,
+                                 real_number, wolfe_params)
 
 try:  # SciPy's own class, so filters users already have for SciPy's search apply
     from scipy.optimize._linesearch import LineSearchWarning
@@ -73,10 +75,12 @@ cdef class _Hessian(_Callback):
     cdef int call(self, const double *x, double *h) noexcept:
         cdef Py_ssize_t n = self.obj.c.n
         cdef double[:, ::1] hv
+        cdef object ha
         try:
-            ha = np.asarray(self.fn(self.vec(x), *self.obj.args), dtype=np.float64)
+            ha = real_array(self.fn(self.vec(x), *self.obj.args), "hess")
             if ha.shape != (n, n):
-                raise ValueError(f"the Hessian must have shape ({n}, {n}), got {ha.shape}")
+                raise ValueError(f"hess: the Hessian must have shape ({n}, {n}), "
+                                 f"got {ha.shape}")
             hv = np.ascontiguousarray(0.5 * (ha + ha.T))   # both triangles count
             memcpy(h, &hv[0, 0], n * n * sizeof(double))
             return 0
@@ -411,14 +415,6 @@ def lbfgs_apply(const double[:, ::1] S, const double[:, ::1] Y, const double[::1
 
 
 
-def check_wolfe_params(c1, c2):
-    """0 < c1 < c2 < 1, as floats, or ValueError."""
-    c1, c2 = float(c1), float(c2)
-    if not (0.0 < c1 < c2 < 1.0):
-        raise ValueError(f"the Wolfe parameters must satisfy 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
-    return c1, c2
-
-
 def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None, args=(),
                 c1=1e-4, c2=0.9, amax=None, extra_condition=None, maxiter=10):
     """Find a step length satisfying the strong Wolfe conditions, in a compiled kernel.
@@ -490,8 +486,15 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     ------
     ValueError
         For bad `xk` / `pk` (not 1-D, empty, complex, non-finite, different lengths), c1 and
-        c2 outside ``0 < c1 < c2 < 1``, a bad amax or maxiter, f(xk) or the gradient at xk
-        not finite, a gradient of the wrong shape, or an unsupported LowLevelCallable.
+        c2 outside ``0 < c1 < c2 < 1``, a bad amax or maxiter (an integer from 1 to
+        2**31 - 1), a parameter too large for a float, f(xk) or the gradient at xk not
+        finite, a gradient of the wrong shape, or an unsupported LowLevelCallable; the
+        message names the parameter.
+    TypeError
+        For a value `f` or `myfprime` returned (or a `gfk`) that is not real: complex,
+        a string, None, another object (f: a real number or a size-1 real array; the
+        gradient: an array of real numbers). A number too large for a float (the int
+        10**400) is inf, as a non-finite value is treated.
         Exceptions raised by `f`, `myfprime` or `extra_condition` propagate unchanged.
     """
     cdef Objective obj
@@ -504,23 +507,20 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     n = cnp.PyArray_SIZE(<cnp.ndarray>xk)
     if pk.shape != xk.shape:
         raise ValueError(f"pk must have the shape of xk, {xk.shape}, got {pk.shape}")
-    c1v, c2v = check_wolfe_params(c1, c2)
+    c1v, c2v = wolfe_params(c1, c2)
     if amax is None:
         amax_v = INFINITY
     else:
-        amax_v = float(amax)
+        amax_v = real_number(amax, "amax")
         if not amax_v > 0.0:
             raise ValueError(f"amax must be positive, got {amax!r}")
-    maxiter = int(maxiter)
-    if maxiter < 1:
-        raise ValueError(f"maxiter must be at least 1, got {maxiter}")
-    maxit = maxiter
+    maxit = integer(maxiter, "maxiter", 1, C_INT_MAX)       # the kernel's C int
     if myfprime is not None and not callable(myfprime):
         raise ValueError(f"myfprime must be callable or None, got {type(myfprime).__name__}")
     if myfprime is not None and isinstance(f, LowLevelCallable):
         raise ValueError("myfprime must be None with a LowLevelCallable f: the C function "
                          "computes the gradient")
-    obj = make_objective(f, n, args, myfprime)
+    obj = make_objective(f, n, args, myfprime, ("f", "myfprime"))
     cdef double *px = vec_data(xk, n)
     cdef double *pp = vec_data(pk, n)
 
@@ -543,6 +543,9 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
         obj.check()
     else:
         if not (native_vector(gfk) and cnp.PyArray_NDIM(<cnp.ndarray>gfk) == 1):
+            if isinstance(gfk, (str, bytes)) or np.iscomplexobj(gfk):
+                raise TypeError(f"gfk must be a real array of shape ({n},), got "
+                                f"{type(gfk).__name__} {gfk!r:.60}")
             gfk = np.array(gfk, dtype=np.float64)
         if gfk.shape != (n,):
             raise ValueError(f"gfk must have shape ({n},), got {gfk.shape}")
@@ -558,7 +561,7 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
         pg = vec_data(gfk, n)
     obj.c.nfev = 0
     obj.c.njev = 0
-    f0 = float(old_fval)
+    f0 = real_number(old_fval, "old_fval")
     if not isfinite(f0):
         check_finite_value(f0, "f(xk)")
     if not all_finite(pg, n):
@@ -567,7 +570,8 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
     dphi0 = dot(<int>n, pg, pp)
     alpha0 = 1.0
     if old_old_fval is not None and dphi0 != 0.0:
-        alpha0 = min(1.0, 1.01 * 2.0 * (f0 - float(old_old_fval)) / dphi0)
+        alpha0 = min(1.0, 1.01 * 2.0 * (f0 - real_number(old_old_fval, "old_old_fval"))
+                     / dphi0)
         if alpha0 < 0.0 or not isfinite(alpha0):
             alpha0 = 1.0
     if alpha0 == 0.0:               # old_old_fval == old_fval: SciPy's two warnings

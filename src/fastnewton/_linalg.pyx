@@ -25,7 +25,9 @@ triangle therefore ends up with the values it had.
 
 All functions trust their arguments (the Python layer validates) and report failure by
 return code: 0 success, > 0 LAPACK's ``info`` (leading minor not positive definite), < 0
-bad argument or non-convergence.
+bad argument or non-convergence; for the modified factorizations -2 means that the shift
+overflowed (beta_s, or its doubling, passed the largest double: a huge beta or A), so that
+no finite tau exists in the sequence -- they never factor A + inf I.
 """
 
 from scipy.linalg.cython_lapack cimport dpotrf, dpotrs, dpbtrf, dpbtrs
@@ -91,12 +93,13 @@ cdef inline Py_ssize_t _tri_index(char uplo, Py_ssize_t n, Py_ssize_t i, Py_ssiz
     return j + i * n          # (j, i), upper
 
 
-cdef inline double _first_shift(double dmin, double dmax, double fro, Py_ssize_t n,
+cdef inline double _first_shift(double dmin, double dmax, double fnorm, Py_ssize_t n,
                                double beta, double *beta_s) noexcept nogil:
     """The shift rule of the module docstring, for both storages: beta_s (written to *beta_s)
     = beta * max(max|a_ii|, ||A||_F / n), or beta for A = 0; returns tau_0 = 0 if
-    min a_ii > 0, else beta_s - min a_ii. fro is ||A||_F^2."""
-    cdef double scale = sqrt(fro) / n
+    min a_ii > 0, else beta_s - min a_ii. fnorm is ||A||_F. Either may overflow for a huge
+    beta or A: the callers then stop (no finite shift)."""
+    cdef double scale = fnorm / n
     if dmax > scale:
         scale = dmax
     if scale == 0.0:
@@ -112,10 +115,11 @@ cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_wo
     `a` is n x n column-major with working triangle `uplo`; on success it holds the Cholesky
     factor of A + tau I in that triangle, the opposite strict triangle holds the mirror of A's
     working triangle, and tau[0] is the shift used (0 for positive definite A).
-    Returns 0 on success, -1 if no shift in MAX_SHIFTS doublings worked (non-finite input).
+    Returns 0 on success, -1 if no shift in MAX_SHIFTS doublings worked (non-finite input),
+    -2 if the shift overflowed before one worked (a restored `a`, tau[0] = 0).
     """
     cdef Py_ssize_t i, j, nn = n
-    cdef double dmin, dmax, fro, scale, t, v
+    cdef double dmin, dmax, fro, scale, t, v, dmax_all = 0.0
     cdef int info, k
 
     tau[0] = 0.0
@@ -130,15 +134,33 @@ cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_wo
             v = a[_tri_index(uplo, nn, i, j)]
             a[_tri_index(uplo, nn, j, i)] = v      # mirror: the opposite strict triangle
             fro += 2.0 * v * v
+            if fabs(v) > dmax_all:
+                dmax_all = fabs(v)
         v = a[j + j * nn]
+        if fabs(v) > dmax_all:
+            dmax_all = fabs(v)
         diag_work[j] = v
         fro += v * v
         if v < dmin:
             dmin = v
         if fabs(v) > dmax:
             dmax = fabs(v)
+    # fro becomes ||A||_F; when the sum of squares overflowed (entries beyond ~1e154) it is
+    # summed again scaled by the largest |a_ij|, so that only a norm beyond the float range
+    # is inf
+    if not isfinite(fro):
+        fro = 0.0
+        for j in range(nn):
+            for i in range(j, nn):
+                v = a[_tri_index(uplo, nn, i, j)] / dmax_all
+                fro += v * v if i == j else 2.0 * v * v
+        fro = dmax_all * sqrt(fro)
+    else:
+        fro = sqrt(fro)
     t = _first_shift(dmin, dmax, fro, nn, beta, &scale)
     for k in range(MAX_SHIFTS):
+        if not isfinite(t) or not isfinite(scale):
+            return -2               # the shift overflowed: no finite tau
         if t != 0.0:
             for j in range(nn):
                 a[j + j * nn] = diag_work[j] + t
@@ -171,7 +193,7 @@ cdef int modified_band_chol(int n, int kd, double *ab, double beta, double *back
     """modified_chol for a banded matrix in 'L' band storage (see the .pxd): the same shift
     rule and sequence; `backup` ((kd + 1) * n doubles) keeps A, and holds it on return."""
     cdef Py_ssize_t j, d, w = kd + 1, nn = n
-    cdef double dmin, dmax = 0.0, fro = 0.0, scale, t, v
+    cdef double dmin, dmax = 0.0, fro = 0.0, scale, t, v, amax = 0.0
     cdef int info = 0, k, ldab = kd + 1
     cdef char uplo = b'L'
     tau[0] = 0.0
@@ -189,8 +211,27 @@ cdef int modified_band_chol(int n, int kd, double *ab, double beta, double *back
         for d in range(1, w):
             if j + d < nn:
                 fro += 2.0 * ab[j * w + d] * ab[j * w + d]
+                if fabs(ab[j * w + d]) > amax:
+                    amax = fabs(ab[j * w + d])
+    # fro becomes ||A||_F; when the sum of squares overflowed (entries beyond ~1e154) it is
+    # summed again scaled by the largest |a_ij|, so that only a norm beyond the float range
+    # is inf
+    if not isfinite(fro):
+        if dmax > amax:
+            amax = dmax
+        fro = 0.0
+        for j in range(nn):
+            for d in range(w):
+                if j + d < nn:
+                    v = ab[j * w + d] / amax
+                    fro += v * v if d == 0 else 2.0 * v * v
+        fro = amax * sqrt(fro)
+    else:
+        fro = sqrt(fro)
     t = _first_shift(dmin, dmax, fro, nn, beta, &scale)
     for k in range(MAX_SHIFTS):
+        if not isfinite(t) or not isfinite(scale):
+            return -2               # the shift overflowed: no finite tau
         if t != 0.0:
             for j in range(nn):
                 ab[j * w] = backup[j * w] + t

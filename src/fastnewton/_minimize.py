@@ -1,7 +1,8 @@
 """Public ``minimize``: SciPy's calling convention over the compiled iteration loops."""
 import inspect
 import math
-import sys
+import numbers
+from collections.abc import Mapping
 
 import numpy as np
 from scipy import LowLevelCallable
@@ -10,10 +11,11 @@ from scipy.sparse import issparse
 from scipy.sparse.linalg import LinearOperator
 
 from . import _api, _fdiff
-from ._api import check_wolfe_params
-from ._objective import fd_scheme, fn_status, make_objective
-from ._validate import (as_point, check_finite_grad, check_finite_value, fd_method,
-                        rel_step_value)
+from ._objective import fd_scheme, fn_status, make_objective, real_value
+from ._validate import (C_INT_MAX, SSIZE_MAX, as_point, check_finite_grad,
+                        check_finite_value, fd_method, integer, real_number, rel_step_value,
+                        wolfe_params)
+from ._validate import shown as shown_value
 
 __all__ = ["minimize", "scipy_method"]
 
@@ -86,27 +88,25 @@ def _method_name(method):
     return meth
 
 
+def _label(name, shown):
+    """How an error message names an option: options['maxcor'] for the caller's spelling."""
+    return f"options[{shown.get(name, name)!r}]"
+
+
 def _number(o, name, shown):
-    try:
-        return float(o[name])
-    except (TypeError, ValueError):
-        raise ValueError(f"{shown.get(name, name)} must be a number, got {o[name]!r}") from None
+    return real_number(o[name], _label(name, shown))
 
 
-def _integer(o, name, shown):
-    v = o[name]
-    try:
-        if int(v) == v and not isinstance(v, bool):
-            return int(v)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    raise ValueError(f"{shown.get(name, name)} must be an integer, got {v!r}")
+def _integer(o, name, shown, lo=0, hi=C_INT_MAX):
+    """An integer option in [lo, hi]; hi is what the kernel's field holds (a C int unless
+    said otherwise)."""
+    return integer(o[name], _label(name, shown), lo, hi)
 
 
 def _positive(o, name, shown, finite=True):
     v = _number(o, name, shown)
     if not (v > 0.0 and (math.isfinite(v) or not finite)):
-        raise ValueError(f"{shown.get(name, name)} must be a positive "
+        raise ValueError(f"{_label(name, shown)} must be a positive "
                          f"{'finite ' if finite else ''}number, got {o[name]!r}")
     return v
 
@@ -114,15 +114,42 @@ def _positive(o, name, shown, finite=True):
 def _nonnegative(o, name, shown):
     v = _number(o, name, shown)
     if not (v >= 0.0 and math.isfinite(v)):
-        raise ValueError(f"{shown.get(name, name)} must be a finite number >= 0, got {o[name]!r}")
+        raise ValueError(f"{_label(name, shown)} must be a finite number >= 0, "
+                         f"got {o[name]!r}")
     return v
 
 
+def _flag(o, name, shown):
+    """A yes/no option: a bool, NumPy's bool or an int (SciPy's disp=1); not an array."""
+    v = o[name]
+    if isinstance(v, (bool, np.bool_, numbers.Integral)):
+        return bool(v)
+    raise ValueError(f"{_label(name, shown)} must be True or False, got "
+                     f"{type(v).__name__} {shown_value(v)}")
+
+
+def _option_dict(options):
+    """A copy of `options` as a dict of string keys, or TypeError naming `options`."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of option values (or None), got "
+                        f"{type(options).__name__} {shown_value(options)}")
+    options = dict(options)
+    for k in options:
+        if not isinstance(k, str):
+            raise TypeError(f"options: option names must be strings, got "
+                            f"{type(k).__name__} {shown_value(k)}")
+    return options
+
+
 def _options(method, options, tol, n):
-    """Every option checked and converted once, with its default filled in."""
+    """Every option checked and converted once, with its default filled in (docs/design.md,
+    "Bad input and faults": each value is a ValueError naming the option when it is not
+    what the option takes, or does not fit the kernel's C field)."""
     valid = _METHOD_OPTIONS[method]
     aliases = _SCIPY_NAMES.get(method, {})
-    options = dict(options or {})
+    options = _option_dict(options)
     unknown = sorted(set(options) - set(valid) - set(aliases))
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(map(repr, unknown))} for method "
@@ -139,9 +166,12 @@ def _options(method, options, tol, n):
                 raise ValueError(f"options {theirs!r} and {ours!r} are the same option: "
                                  f"give one")
             v = options.pop(theirs)
-            options[ours] = (int(v) >= 0) if theirs == "iprint" else v
+            if theirs == "iprint":
+                v = integer(v, "options['iprint']", -SSIZE_MAX - 1, SSIZE_MAX) >= 0
+            options[ours] = v
             shown[ours] = theirs
     if tol is not None:                     # SciPy's meaning: gtol, and for L-BFGS-B ftol
+        real_number(tol, "tol")
         options.setdefault("gtol", tol)
         if method == "lbfgs":
             options.setdefault("ftol", tol)
@@ -149,59 +179,56 @@ def _options(method, options, tol, n):
     o["gtol"] = _nonnegative(o, "gtol", shown)
     o["norm"] = _number(o, "norm", shown)
     if o["norm"] != o["norm"] or o["norm"] == 0.0:
-        raise ValueError(f"norm must be a nonzero number or +-inf, got {o['norm']!r}")
-    o["maxiter"] = 200 * n if o["maxiter"] is None else _integer(o, "maxiter", shown)
-    if o["maxiter"] < 0:
-        raise ValueError(f"maxiter must be >= 0, got {o['maxiter']}")
-    o["maxfun"] = sys.maxsize if o["maxfun"] is None else _integer(o, "maxfun", shown)
-    if o["maxfun"] < 0:
-        raise ValueError(f"maxfun must be >= 0, got {o['maxfun']}")
+        raise ValueError(f"options['norm'] must be a nonzero number or +-inf, "
+                         f"got {o['norm']!r}")
+    o["maxiter"] = (min(200 * n, C_INT_MAX) if o["maxiter"] is None
+                    else _integer(o, "maxiter", shown))
+    o["maxfun"] = (SSIZE_MAX if o["maxfun"] is None
+                   else _integer(o, "maxfun", shown, hi=SSIZE_MAX))
     o["xtol"] = _nonnegative(o, "xtol", shown)
     o["xrtol"] = _nonnegative(o, "xrtol", shown)
     o["ftol"] = -math.inf if o["ftol"] is None else _nonnegative(o, "ftol", shown)
-    o["c1"], o["c2"] = check_wolfe_params(o["c1"], o["c2"])
-    o["ls_maxiter"] = _integer(o, "ls_maxiter", shown)
-    if o["ls_maxiter"] < 1:
-        raise ValueError(f"{shown.get('ls_maxiter', 'ls_maxiter')} must be >= 1, "
-                         f"got {o['ls_maxiter']}")
+    o["c1"], o["c2"] = wolfe_params(o["c1"], o["c2"], "options['c1']", "options['c2']")
+    o["ls_maxiter"] = _integer(o, "ls_maxiter", shown, lo=1)
     o["amax"] = math.inf if o["amax"] is None else _positive(o, "amax", shown, finite=False)
     if o["eps"] is not None:
-        e = np.asarray(o["eps"], dtype=np.float64)
+        try:
+            if isinstance(o["eps"], (str, bytes)) or np.iscomplexobj(o["eps"]):
+                raise TypeError
+            e = np.asarray(o["eps"], dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            e = np.full(1, np.nan)
         if e.ndim > 1 or e.size not in (1, n) or not np.all((e > 0) & np.isfinite(e)):
-            raise ValueError(f"eps must be a positive finite number or n of them, "
-                             f"got {o['eps']!r}")
+            raise ValueError(f"options['eps'] must be a positive finite number or n of them, "
+                             f"got {shown_value(o['eps'])}")
         o["eps"] = np.broadcast_to(e.reshape(-1), (n,)).copy()
     if o["finite_diff_rel_step"] is not None:
         o["finite_diff_rel_step"] = _positive(o, "finite_diff_rel_step", shown)
-    o["return_all"] = bool(o["return_all"])
-    o["disp"] = bool(o["disp"])
+    o["return_all"] = _flag(o, "return_all", shown)
+    o["disp"] = _flag(o, "disp", shown)
     if o.get("hess_inv0") is not None:
         o["hess_inv0"] = _spd(o["hess_inv0"], n, "options['hess_inv0']")
     if "fd" in o:
         o["fd"] = fd_method(o["fd"], "options['fd']")
     if "rel_step" in o:
-        o["rel_step"] = rel_step_value(o["rel_step"])
+        o["rel_step"] = rel_step_value(o["rel_step"], "options['rel_step']")
     if "hess_bandwidth" in o:
         kd = o["hess_bandwidth"]
         if kd is None:
             o["band"] = -1
         elif isinstance(kd, str):
             if kd != "auto":
-                raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, got {kd!r}")
+                raise ValueError(f"options['hess_bandwidth'] must be None, 'auto' or an int "
+                                 f">= 0, got {shown_value(kd)}")
             o["band"] = _api.BAND_AUTO_CODE
         else:
-            if isinstance(kd, bool) or int(kd) != kd or int(kd) < 0:
-                raise ValueError(f"hess_bandwidth must be None, 'auto' or an int >= 0, "
-                                 f"got {kd!r}")
-            o["band"] = min(int(kd), n - 1)
+            o["band"] = min(_integer(o, "hess_bandwidth", shown), n - 1)
     if "memory" in o:
-        o["memory"] = _integer(o, "memory", shown)
-        if o["memory"] < 1:
-            raise ValueError(f"{shown.get('memory', 'memory')} must be >= 1, got {o['memory']}")
+        o["memory"] = _integer(o, "memory", shown, lo=1)
     if "skip_r" in o:
-        o["skip_r"] = float(o["skip_r"])
+        o["skip_r"] = _number(o, "skip_r", shown)
         if not (0.0 <= o["skip_r"] < 1.0):
-            raise ValueError(f"skip_r must be in [0, 1), got {o['skip_r']}")
+            raise ValueError(f"options['skip_r'] must be in [0, 1), got {o['skip_r']}")
     if "chol_beta" in o:
         o["chol_beta"] = _positive(o, "chol_beta", shown)
     return o
@@ -211,8 +238,11 @@ def _spd(h, n, name):
     """A C-contiguous float64 copy of h, which must be an (n, n) finite symmetric positive
     definite matrix (symmetric to rounding: |H - H^T| <= 1e-12 max|H|; used as 0.5 (H + H^T))."""
     try:
-        a = np.array(h.toarray() if hasattr(h, "toarray") else h, dtype=np.float64)
-    except (TypeError, ValueError) as e:
+        h = h.toarray() if hasattr(h, "toarray") else h
+        if isinstance(h, (str, bytes)) or np.iscomplexobj(h):
+            raise TypeError(f"got {type(h).__name__}")
+        a = np.array(h, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as e:
         raise ValueError(f"{name} must be an ({n}, {n}) array of real numbers: {e}") from None
     if a.shape != (n, n):
         raise ValueError(f"{name} must have shape ({n}, {n}), got {a.shape}")
@@ -318,15 +348,15 @@ def _absolute_step_gradient(fun, eps, tally):
 
     def grad(x, *a):
         if last[0] is not None and np.array_equal(last[0], x):
-            f0 = float(last[1])
+            f0 = real_value(last[1], "fun")
         else:
-            f0 = float(fun(x, *a))
+            f0 = real_value(fun(x, *a), "fun")
             tally[0].add_nfev(1)
         g = np.empty(x.shape[0])
         for i in range(x.shape[0]):
             xi = x.copy()
             xi[i] += eps[i]
-            g[i] = (float(fun(xi, *a)) - f0) / (xi[i] - x[i])
+            g[i] = (real_value(fun(xi, *a), "fun") - f0) / (xi[i] - x[i])
             tally[0].add_nfev(1)
         return g
 
@@ -529,10 +559,18 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     ------
     ValueError
         For a bad x0 (not 1-D, empty, complex, non-finite), f(x0) or the gradient at x0 not
-        finite, a gradient or Hessian of the wrong shape, an unknown method, an unsupported
-        LowLevelCallable, finite bounds, constraints, or an option out of range.
+        finite (a number too large for a float, such as the int 10**400, counts as inf),
+        a gradient or Hessian of the wrong shape, an unknown method, an unsupported
+        LowLevelCallable, finite bounds, constraints, or an option value that is not what
+        the option takes (an integer option must fit the kernel's C int, maxfun a
+        Py_ssize_t; a real option must be a real number that fits in a float); the message
+        names the option.
     TypeError
-        For an unknown option name.
+        For an unknown option name, `options` not a dict or a non-string option name, and
+        for a value `fun`, `jac` or `hess` returned that is not real: f must be a real
+        number or a size-1 real array, a gradient or Hessian an array of real numbers
+        (complex values, strings, None and other objects are refused, naming the callable;
+        a pair (f, g) from `fun` needs ``jac=True``).
     """
     x = as_point(x0, "x0")
     n = x.shape[0]

@@ -134,12 +134,16 @@ cdef class Objective:
     cdef public bint release_gil   # kernels drop the GIL: a C objective, or big work per call
     cdef object exc
     cdef double[::1] work
+    cdef str fun_name              # what error messages call fun and jac (make_objective's names)
+    cdef str jac_name
     cdef double _call(self, const double *x, double *grad, bint need_f) noexcept
     cdef int check(self) except -1
     cdef void _poll(self) noexcept
 
 
 cdef object fast_point(object a, str name)
+cpdef double real_value(object v, str name) except? -1.0
+cpdef cnp.ndarray real_array(object v, str name)
 
 
 cdef inline bint native_vector(object a):

@@ -11,7 +11,8 @@ Kernels evaluate through ``fn_objective`` (``_objective.pxd``): a ``fn_value_gra
 * a Python callable ``fun(x, *args)`` (with ``jac`` a callable, ``jac=True`` or none): the
   struct then points at a trampoline whose ``user_data`` is the ``Objective`` instance. The
   trampoline takes the GIL for the call only, copies x into a fresh array (the user may keep
-  it), checks the returned shapes, and on any exception -- KeyboardInterrupt included -- stores
+  it), checks what the callable returned (real_value, real_array below: real values of the
+  right shape), and on any exception -- KeyboardInterrupt included -- stores
   it, sets ``error`` and returns NaN. Kernels test ``error`` after every evaluation and stop at
   once; the public function then re-raises the stored exception object (traceback intact),
   the pattern of SciPy's ``_lib/_ccallback_c.pyx``.
@@ -47,10 +48,12 @@ factorization or evaluation longer than half a second delays the signal by its l
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer, PyCapsule_GetContext
 from libc.string cimport memcpy
-from libc.math cimport NAN
+from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
+from libc.math cimport NAN, INFINITY
 from fastnewton._linalg cimport all_finite
 
 cimport numpy as cnp
+import numbers
 import threading
 
 import numpy as np
@@ -150,25 +153,111 @@ cdef void _poll_signals(fn_objective *o) noexcept nogil:
             (<Objective>o.owner)._poll()
 
 
-cdef object _scalar(object f):
+# ---------------------------------------------------------------------------------------------
+# What a user's callable returned, as C doubles: one rule for f, gradients and Hessians
+# (docs/design.md, "Bad input and faults"). f must be a real number (Python's, NumPy's, or one
+# with __float__ such as Decimal; not a bool) or a size-1 real array; arrays must hold real
+# numbers (int, uint or float dtypes, or objects that are real numbers). Complex values,
+# strings, bytes, None, bools and other objects are a TypeError naming the callable and what it
+# returned; a number too large for a float (the int 10**400) is +-inf, treated as any
+# non-finite value. The common case -- a float, an np.float64, a float64 vector -- is tested
+# first and costs a type check.
+
+cdef str _brief(object v):
+    """The type and a short repr of v, for error messages."""
+    r = repr(v)
+    if len(r) > 60:
+        r = r[:57] + "..."
+    return f"{type(v).__name__} {r}"
+
+
+cdef double _overflowed(object v):
+    """+-inf for a real number too large for a float."""
+    return INFINITY if v > 0 else -INFINITY
+
+
+cpdef double real_value(object v, str name) except? -1.0:
+    """The value a callable (called `name` in messages) returned, as a double, or TypeError
+    (ValueError for an array of more than one entry)."""
+    if PyFloat_Check(v):                    # float, np.float64: the hot path
+        return PyFloat_AS_DOUBLE(v)
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must return a real number, got a bool ({_brief(v)})")
+    if isinstance(v, numbers.Real):         # int, np.integer, np.float32, Fraction
+        try:
+            return float(v)
+        except OverflowError:
+            return _overflowed(v)
+    if isinstance(v, (tuple, list)) and len(v) == 2:
+        raise TypeError(f"{name} returned a {type(v).__name__} of two items, not a real number"
+                        f"; if it returns (f, gradient), pass jac=True")
+    if (isinstance(v, (numbers.Complex, str, bytes)) or v is None
+            or not (hasattr(v, "__array__") or isinstance(v, (tuple, list)))
+            and not hasattr(v, "__float__")):
+        raise TypeError(f"{name} must return a real number, got {_brief(v)}")
+    if not (hasattr(v, "__array__") or isinstance(v, (tuple, list))):
+        try:                                # Decimal and other real types with __float__
+            return float(v)
+        except OverflowError:
+            return _overflowed(v)
+    a = np.asarray(v)
+    if a.size != 1:
+        raise ValueError(f"{name} must return a scalar, got an array of shape {a.shape}")
+    if a.dtype.kind in "iuf":
+        with np.errstate(over="ignore"):    # a long double beyond the float range: inf
+            return float(a.astype(np.float64).reshape(()))
+    if a.dtype.kind == "O":
+        return real_value(a.reshape(())[()], name)
+    raise TypeError(f"{name} must return a real number, got an array of dtype {a.dtype} "
+                    f"({_brief(v)})")
+
+
+cpdef cnp.ndarray real_array(object v, str name):
+    """What a callable (called `name`) returned, as a C-contiguous float64 array (the shape
+    is the caller's to check), or TypeError naming it."""
+    cdef Py_ssize_t i
+    if native_vector(v):
+        return <cnp.ndarray>v
+    if isinstance(v, (str, bytes)) or v is None:
+        raise TypeError(f"{name} must return an array of real numbers, got {_brief(v)}")
     try:
-        return float(f)
-    except TypeError:
-        a = np.asarray(f)
-        if a.size == 1:
-            return float(a.reshape(()))
-        raise ValueError(f"fun must return a scalar, got an array of shape {a.shape}") from None
+        a = np.asarray(v)
+    except (TypeError, ValueError) as e:    # ragged nesting and the like
+        raise ValueError(f"{name} must return an array of real numbers: {e}") from None
+    k = a.dtype.kind
+    if k in "iuf":
+        with np.errstate(over="ignore"):    # a long double beyond the float range: inf
+            return np.ascontiguousarray(a, dtype=np.float64)
+    if k == "O":                            # ints beyond int64 (10**400), Fractions, ...
+        out = np.empty(a.shape)
+        flat = out.reshape(-1)
+        for i, e in enumerate(a.flat):
+            if isinstance(e, (bool, np.bool_)) or not isinstance(e, numbers.Real):
+                raise TypeError(f"{name} must return an array of real numbers, got one "
+                                f"holding {_brief(e)}")
+            flat[i] = real_value(e, name)
+        return out
+    if k == "c":
+        raise TypeError(f"{name} must return real numbers, got a complex array (dtype "
+                        f"{a.dtype}): {_brief(v)}")
+    raise TypeError(f"{name} must return an array of real numbers, got dtype {a.dtype} "
+                    f"({_brief(v)})")
 
 
-cdef int _copy_grad(object g, double *out, Py_ssize_t n) except -1:
-    """Copy a gradient of shape (n,) into out; ValueError naming the shapes otherwise."""
+cdef int _copy_grad(object g, double *out, Py_ssize_t n, Objective o) except -1:
+    """Copy a gradient of shape (n,) into out; TypeError (real_array) or ValueError naming
+    o's jac (or fun with jac=True) and the shapes otherwise."""
     cdef cnp.ndarray a
     if native_vector(g) and cnp.PyArray_NDIM(<cnp.ndarray>g) == 1:
         a = <cnp.ndarray>g          # fast path: a contiguous float64 vector
-    else:
-        a = np.ascontiguousarray(g, dtype=np.float64)
+        if cnp.PyArray_DIM(a, 0) == n:
+            memcpy(out, cnp.PyArray_DATA(a), n * sizeof(double))
+            return 0
+    name = (o.jac_name if o.mode == MODE_FUN_JAC
+            else f"{o.fun_name} (jac=True: the gradient of its pair)")
+    a = real_array(g, name)
     if cnp.PyArray_NDIM(a) != 1 or cnp.PyArray_DIM(a, 0) != n:
-        raise ValueError(f"the gradient must have shape ({n},), got {np.shape(g)}")
+        raise ValueError(f"{name}: the gradient must have shape ({n},), got {np.shape(g)}")
     memcpy(out, cnp.PyArray_DATA(a), n * sizeof(double))
     return 0
 
@@ -177,6 +266,8 @@ cdef class Objective:
     """Owner of one ``fn_objective``; build with ``make_objective``."""
 
     def __cinit__(self):
+        self.fun_name = "fun"
+        self.jac_name = "jac"
         self.c.n = 0
         self.c.value_grad = NULL
         self.c.value = NULL
@@ -208,7 +299,8 @@ cdef class Objective:
                 try:
                     f, g = out
                 except (TypeError, ValueError):
-                    raise ValueError("with jac=True, fun must return a pair (f, gradient)") from None
+                    raise ValueError(f"with jac=True, {self.fun_name} must return a pair "
+                                     f"(f, gradient), got {_brief(out)}") from None
             else:
                 f = self.fun(xa, *self.args) if need_f else 0.0
                 g = None
@@ -217,9 +309,9 @@ cdef class Objective:
                         xa = cnp.PyArray_SimpleNew(1, &dim, cnp.NPY_DOUBLE)
                         memcpy(cnp.PyArray_DATA(<cnp.ndarray>xa), x, self.c.n * sizeof(double))
                     g = self.jac(xa, *self.args)
-            fval = _scalar(f)
+            fval = real_value(f, self.fun_name)
             if grad != NULL:
-                _copy_grad(g, grad, self.c.n)
+                _copy_grad(g, grad, self.c.n, self)
             return fval
         except BaseException as e:
             self.exc = e
@@ -282,13 +374,15 @@ def _signature_of(llc):
     return llc.signature.replace("  ", " ").strip()
 
 
-def make_objective(fun, Py_ssize_t n, args=(), jac=None):
+def make_objective(fun, Py_ssize_t n, args=(), jac=None, names=("fun", "jac")):
     """Build the ``Objective`` for `fun` (Python callable or LowLevelCallable) at dimension n.
 
     jac: None (gradient from finite differences where one is needed), True (fun returns
-    (f, g)), or a callable jac(x, *args) -> g.
+    (f, g)), or a callable jac(x, *args) -> g. names: what error messages call fun and jac
+    (the public function's parameter names).
     """
     cdef Objective o = Objective()
+    o.fun_name, o.jac_name = names
     cdef object cap
     cdef const char *name
     if n <= 0 or n > 2147483647:

@@ -1,5 +1,8 @@
 """Input checks shared by every public function (docs/design.md, "Bad input and faults")."""
 import math
+import numbers
+import operator
+import sys
 
 import numpy as np
 
@@ -41,6 +44,66 @@ def as_point(x, name="x0"):
     return a
 
 
+C_INT_MAX = 2**31 - 1          # the kernels' C int fields (maxiter, ls_maxiter, memory, ...)
+SSIZE_MAX = sys.maxsize        # their Py_ssize_t fields (maxfun)
+
+
+def shown(v, width=60):
+    """repr(v), cut to `width` characters: error messages quote what they were given."""
+    r = repr(v)
+    return r if len(r) <= width else r[:width - 3] + "..."
+
+
+def real_number(v, name):
+    """v as a Python float, or ValueError naming `name`: a real number (Python's or NumPy's;
+    not a bool, not a string) or a 0-d real array. A number too large for a float (the int
+    10**400) is refused, not rounded to inf; inf and nan are returned as they are, for the
+    caller's range check."""
+    if type(v) is float:
+        return v
+    if (isinstance(v, numbers.Real) and not isinstance(v, bool)
+            or isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf"):
+        try:
+            return float(v)
+        except OverflowError:
+            raise ValueError(f"{name} must be a number that fits in a float (at most "
+                             f"{sys.float_info.max:.4g}), got {shown(v)}") from None
+    raise ValueError(f"{name} must be a real number, got {type(v).__name__} {shown(v)}")
+
+
+def integer(v, name, lo=0, hi=C_INT_MAX):
+    """v as a Python int in [lo, hi], or ValueError naming `name`, the range and v. Accepted:
+    an int (NumPy's too, or a 0-d integer array) or an integral float (100.0); refused: bool,
+    inf, nan, 2.5, strings, arrays. `hi` is the largest value the kernel's field holds
+    (C_INT_MAX for a C int, SSIZE_MAX for a Py_ssize_t)."""
+    i = None
+    if not isinstance(v, (bool, np.bool_)):
+        try:
+            i = operator.index(v)
+        except TypeError:
+            try:
+                if isinstance(v, numbers.Real) and float(v).is_integer():
+                    i = int(v)
+            except (TypeError, ValueError, OverflowError):
+                pass
+    rng = "a C int" if hi == C_INT_MAX else "a Py_ssize_t" if hi == SSIZE_MAX else None
+    what = f"an integer in [{lo}, {hi}]" + (f" (the kernel holds it in {rng})" if rng else "")
+    if i is None:
+        raise ValueError(f"{name} must be {what}, got {type(v).__name__} {shown(v)}")
+    if not lo <= i <= hi:
+        raise ValueError(f"{name} must be {what}, got {shown(v)}")
+    return i
+
+
+def wolfe_params(c1, c2, name1="c1", name2="c2"):
+    """0 < c1 < c2 < 1, as floats, or ValueError naming them."""
+    c1, c2 = real_number(c1, name1), real_number(c2, name2)
+    if not (0.0 < c1 < c2 < 1.0):
+        raise ValueError(f"the Wolfe parameters must satisfy 0 < {name1} < {name2} < 1, got "
+                         f"{name1}={c1}, {name2}={c2}")
+    return c1, c2
+
+
 def fd_method(method, name="method"):
     """The fd_scheme code of a finite-difference scheme's name, or ValueError naming `name`."""
     try:
@@ -50,16 +113,16 @@ def fd_method(method, name="method"):
                          f"are accepted as in SciPy), got {method!r}") from None
 
 
-def rel_step_value(rel_step):
+def rel_step_value(rel_step, name="rel_step"):
     """0.0 (the kernels' optimal default) for None, else a positive finite float."""
     if rel_step is None:
         return 0.0
     try:
-        r = float(rel_step)
-    except (TypeError, ValueError):
+        r = real_number(rel_step, name)
+    except ValueError:
         r = math.nan
     if not (r > 0.0 and math.isfinite(r)):
-        raise ValueError(f"rel_step must be a positive finite number, got {rel_step!r}")
+        raise ValueError(f"{name} must be a positive finite number, got {shown(rel_step)}")
     return r
 
 

@@ -12,6 +12,7 @@ indexing, whatever its memory order) is read, and on return it holds the factor 
 import numpy as np
 
 from . import _linalg
+from ._validate import real_number
 
 __all__ = ["cho_solve_inplace", "modified_cholesky"]
 
@@ -119,18 +120,33 @@ def modified_cholesky(a, beta=1e-3):
         ``L`` with ``A + tau I = L L^T`` and the strict upper triangle holds the transpose of
         A's original strict lower triangle (so a symmetric input keeps its upper triangle).
     beta : float, optional
-        Relative size of the smallest non-zero shift, > 0.
+        Relative size of the smallest non-zero shift: finite and > 0 (0 could never move
+        tau off 0 for an indefinite A with a positive diagonal).
 
     Returns
     -------
     tau : float
-        The shift used; 0.0 when ``A`` is positive definite.
+        The shift used; 0.0 when ``A`` is positive definite. Always finite.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``a`` (as `cho_solve_inplace`), a beta that is not a finite number > 0, or
+        a beta (or an A) so large that the shift overflows before a factorization succeeds:
+        tau would be inf (A + inf I), which is refused rather than capped; ``a`` is then
+        unchanged.
     """
     view, fortran = _check_matrix(a)
-    beta = float(beta)
-    if not (beta > 0.0 and np.isfinite(beta)):
-        raise ValueError(f"beta must be a positive finite number, got {beta}")
+    beta = real_number(beta, "beta")
+    if not np.isfinite(beta):
+        raise ValueError(f"beta must be finite, got {beta}")
+    if not beta > 0.0:
+        raise ValueError(f"beta must be > 0, got {beta}")
     info, tau = _linalg._modified_cholesky(view, fortran, beta)
+    if info == -2:
+        raise ValueError(f"beta={beta!r} is too large for this matrix: the shift tau "
+                         "overflows (it would be inf) before A + tau I factors; use a "
+                         "smaller beta (or a smaller A)")
     if info != 0:  # pragma: no cover - only non-finite input can exhaust the shifts
         raise np.linalg.LinAlgError("modified Cholesky found no positive definite shift")
     return tau
