@@ -136,3 +136,18 @@ def test_bad_start_is_refused():
         AskTell("bfgs", [1.0, 2.0], 1.0, [1.0])
     with pytest.raises(ValueError, match="f0"):
         AskTell("bfgs", [1.0, 2.0], float("nan"), [1.0, 1.0])
+
+
+def test_told_values_follow_the_objectives_rule():
+    """What a caller tells is checked as an objective's return is: real numbers only."""
+    eng = AskTell("bfgs", [1.0, 2.0], 5.0, [2.0, 4.0])
+    kind, x = eng.ask()
+    assert kind == "fg"
+    with pytest.raises(TypeError, match="f"):
+        eng.tell(f=1.0 + 2.0j, g=[1.0, 1.0])
+    with pytest.raises(TypeError, match="g"):
+        eng.tell(f=1.0, g=np.array([1.0, 1.0j]))
+    with pytest.raises(ValueError, match="g must have 2 entries"):
+        eng.tell(f=1.0, g=[1.0, 1.0, 1.0])
+    kind, _ = eng.tell(f=10**400, g=[1.0, 1.0])      # too large for a float: inf, too far
+    assert kind in ("f", "fg")

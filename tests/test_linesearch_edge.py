@@ -333,3 +333,12 @@ def test_bad_wolfe_parameters(c1, c2):
     with pytest.raises(ValueError):
         line_search(ours_f, ours_g, np.ones(2), -np.ones(2), c1=c1, c2=c2)
     assert ours_f.calls == ours_g.calls == 0
+
+
+def test_extra_condition_returning_an_array_names_it():
+    import fastnewton
+    f = lambda x: float(x @ x)
+    g = lambda x: 2.0 * x
+    x = np.array([1.0, 1.0])
+    with pytest.raises(TypeError, match="extra_condition must return a bool"):
+        fastnewton.line_search(f, g, x, -g(x), extra_condition=lambda a, x, f, g: g > 0)

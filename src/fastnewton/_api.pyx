@@ -20,7 +20,7 @@ from libc.string cimport memcpy
 from scipy import LowLevelCallable
 
 from fastnewton._objective cimport (Objective, vec_data, fast_point, native_vector, obj_f,
-                                   real_array,
+                                   real_array, real_value,
                                    fn_objective, FD_CENTRAL, FN_NOT_DESCENT, FN_CALLBACK_STOP,
                                    FN_USER_ERROR, REQ_DONE, REQ_HESS, REQ_ITER, REQ_F, REQ_FG,
                                    REQ_G)
@@ -118,7 +118,11 @@ cdef class _Extra(_Callback):
 
     cdef int call(self, double alpha, const double *x, double f, const double *g) noexcept:
         try:
-            return 1 if self.fn(alpha, self.vec(x), f, self.vec(g)) else 0
+            ok = self.fn(alpha, self.vec(x), f, self.vec(g))
+            if isinstance(ok, np.ndarray) and ok.size != 1:
+                raise TypeError(f"extra_condition must return a bool, got an array of shape "
+                                f"{ok.shape}")
+            return 1 if ok else 0
         except BaseException as e:
             self.failed(e)
             return -1
@@ -352,9 +356,12 @@ cdef class AskTell:
         if req == REQ_DONE:
             raise RuntimeError("the solve has ended")
         if req == REQ_F or req == REQ_FG:
-            fv = float(f)
+            fv = real_value(f, "f")         # the objectives' rule: a real number, or a TypeError
         if req == REQ_FG or req == REQ_G:
-            gv = np.ascontiguousarray(g, dtype=np.float64).reshape(n)
+            ga = real_array(g, "g")
+            if ga.size != n:
+                raise ValueError(f"g must have {n} entries, got shape {np.shape(g)}")
+            gv = np.ascontiguousarray(ga, dtype=np.float64).reshape(n)
             memcpy(self.e.gt, &gv[0], n * sizeof(double))
         if req == REQ_F or req == REQ_FG or req == REQ_G:
             self.e.nfev += 1 if req != REQ_G else 0
