@@ -94,13 +94,19 @@ def _label(name, shown):
 
 
 def _number(o, name, shown):
-    return real_number(o[name], _label(name, shown))
+    v = o[name]
+    if type(v) is float:                    # the common case, without building the label
+        return v
+    return real_number(v, _label(name, shown))
 
 
 def _integer(o, name, shown, lo=0, hi=C_INT_MAX):
     """An integer option in [lo, hi]; hi is what the kernel's field holds (a C int unless
     said otherwise)."""
-    return integer(o[name], _label(name, shown), lo, hi)
+    v = o[name]
+    if type(v) is int and lo <= v <= hi:    # the common case, without building the label
+        return v
+    return integer(v, _label(name, shown), lo, hi)
 
 
 def _positive(o, name, shown, finite=True):
@@ -122,7 +128,7 @@ def _nonnegative(o, name, shown):
 def _flag(o, name, shown):
     """A yes/no option: a bool, NumPy's bool or an int (SciPy's disp=1); not an array."""
     v = o[name]
-    if isinstance(v, (bool, np.bool_, numbers.Integral)):
+    if type(v) is bool or isinstance(v, (np.bool_, numbers.Integral)):
         return bool(v)
     raise ValueError(f"{_label(name, shown)} must be True or False, got "
                      f"{type(v).__name__} {shown_value(v)}")
@@ -132,7 +138,7 @@ def _option_dict(options):
     """A copy of `options` as a dict of string keys, or TypeError naming `options`."""
     if options is None:
         return {}
-    if not isinstance(options, Mapping):
+    if type(options) is not dict and not isinstance(options, Mapping):
         raise TypeError(f"options must be a dict of option values (or None), got "
                         f"{type(options).__name__} {shown_value(options)}")
     options = dict(options)
