@@ -989,7 +989,10 @@ def test_fuzz_public_functions(capsys):
 
     if SEED is not None:
         one = seed(int(SEED))(one)
-    one()
+    try:
+        one()
+    finally:
+        _CAPSYS.clear()
     if LONG:
         with capsys.disabled():
             print(f"\n{summary()}\nfuzz: {time.monotonic() - start:.0f} s in all", flush=True)
