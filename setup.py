@@ -13,6 +13,16 @@ compiler's defaults (release builds there carry no debug information in the .pyd
 
 Set ``FASTNEWTON_BOUNDSCHECK=1`` to build with bounds checking on and debug information kept
 (debug CI runs).
+
+Set ``FASTNEWTON_ASAN=1`` (GCC or clang) to build with AddressSanitizer: ``-fsanitize=address
+-fno-omit-frame-pointer -O1 -g``, linked with ``-fsanitize=address`` and not stripped. The
+build then goes to ``build/asan/`` so that it never mixes with a normal build's objects, and
+the extensions load only into a Python started with the ASan runtime preloaded::
+
+    FASTNEWTON_ASAN=1 pip install --no-build-isolation --no-deps --force-reinstall .
+    LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 pytest ...
+
+(``detect_leaks=0``: CPython keeps memory until exit by design). ``.ci/run`` does this.
 """
 import os
 import sys
@@ -21,11 +31,13 @@ from glob import glob
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build import build
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 debug = os.environ.get("FASTNEWTON_BOUNDSCHECK", "0") == "1"
+asan = os.environ.get("FASTNEWTON_ASAN", "0") == "1"
 
 directives = {
     "language_level": 3,
@@ -59,7 +71,10 @@ class build_ext_small(build_ext):
     def build_extensions(self):
         if self.compiler.compiler_type in ("unix", "mingw32", "cygwin"):   # GCC or clang
             compile_args = ["-O3"] if debug else ["-O3", "-g0"]
-            if debug:
+            if asan:
+                compile_args = ["-O1", "-g", "-fsanitize=address", "-fno-omit-frame-pointer"]
+                link_args = ["-fsanitize=address"]
+            elif debug:
                 link_args = []
             elif sys.platform == "darwin":
                 link_args = ["-Wl,-S,-x"]      # ld64: no debug notes, no local symbols
@@ -69,6 +84,16 @@ class build_ext_small(build_ext):
                 ext.extra_compile_args = compile_args + list(ext.extra_compile_args)
                 ext.extra_link_args = link_args + list(ext.extra_link_args)
         super().build_extensions()
+
+
+class build_apart(build):
+    """With FASTNEWTON_ASAN=1, build under build/asan/: an instrumented object or module must
+    never be taken for an up-to-date normal one (or the other way round)."""
+
+    def finalize_options(self):
+        if asan and self.build_base == "build":
+            self.build_base = os.path.join("build", "asan")
+        super().finalize_options()
 
 
 class build_py_with_header(build_py):
@@ -85,4 +110,5 @@ class build_py_with_header(build_py):
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives,
                             shared_utility_qualified_name=SHARED_UTILITY),
-      cmdclass={"build_py": build_py_with_header, "build_ext": build_ext_small})
+      cmdclass={"build": build_apart, "build_py": build_py_with_header,
+                "build_ext": build_ext_small})
