@@ -30,10 +30,10 @@ reproducer each) and fails if any case broke a rule. ``FASTNEWTON_FUZZ_SEED=<int
 different sequence of cases. A crash of the interpreter (SIGSEGV) ends pytest with a
 non-zero status and faulthandler's traceback.
 
-Inputs that trip bugs of issue 12 not yet fixed are left out of the strategies: see
-``KNOWN_BAD`` just below, one entry per family of bad inputs, each with reproducers
-(``test_known_bad_*``) that are xfail while the entry is there. Delete an entry once its fix
-is merged: the strategies then draw those inputs again and its reproducers must pass.
+A newly found bug can be parked in ``KNOWN_BAD`` (one entry per family of bad inputs, left
+out of the strategies, its reproducers ``test_known_bad_*`` xfail while the entry is
+there) until its fix is merged. It is empty: every family issue 12 found is fixed, and the
+reproducers stand as regression tests.
 """
 import collections
 import dataclasses
@@ -57,38 +57,13 @@ import fastnewton
 from fastnewton import linalg
 
 # ---------------------------------------------------------------------------------------------
-# Known bugs of issue 12, left out of the strategies until their fixes are merged: delete an
-# entry once its fix is in (its reproducers, test_known_bad_*, are xfail only while it is
-# here). The strategies ask known_bad() below, the one place that turns entries into
-# exclusions.
+# Known bugs, left out of the strategies until their fixes are merged: the one place that
+# parks a family of bad inputs (key: a description; known_bad() below turns entries into
+# exclusions, and the reproducers, test_known_bad_*, are xfail only while the entry is here).
+# Empty: the issue-12 families (lbfgs_huge_memory, overflowing_numbers, unguarded_values,
+# options_not_a_dict, junk_returns, extreme_beta) are fixed, their inputs drawn again, and
+# their reproducers below must pass.
 KNOWN_BAD = {
-    # memory (maxcor) above 10**6: the workspace size overflows int; SIGSEGV at 2**30, which
-    # would kill the test process
-    "lbfgs_huge_memory": "item 1",
-    # 2**31 or more for an integer option or line_search's maxiter, +-10**400 for any number,
-    # inf for hess_bandwidth or line_search's maxiter, an objective returning 10**400:
-    # OverflowError
-    "overflowing_numbers": "item 3",
-    # a str, None, complex, list, dict or array for c1, c2, skip_r, hess_bandwidth, iprint,
-    # disp, return_all, line_search's c1, c2, amax, maxiter, old_fval, old_old_fval, and
-    # modified_cholesky's beta; a str, dict or complex for eps, a str for line_search's gfk;
-    # NaN for hess_bandwidth, iprint, line_search's maxiter: a message from float(), int(),
-    # bool() or NumPy that names no argument
-    "unguarded_values": "item 5",
-    # options that are not a dict (5, "gtol", ("gtol", 1), an array) or have a non-str key
-    "options_not_a_dict": "item 5",
-    # fun returning complex, np.complex128, str (parsed), None, an object, (f, g) without
-    # jac=True, an array of size 2 with jac='cs' (at a complex x), an array of size 2 or shape
-    # (1, 1) with option eps (SciPy's absolute-step forward differences: float(f)); jac
-    # returning a complex, object or str array, or at n = 1 a scalar or None (taken as shape
-    # (1,)); hess returning a complex or str array; extra_condition returning an array: used
-    # (with a ComplexWarning), or a message from float(), bool() or NumPy that names neither
-    # fun, jac, hess nor extra_condition
-    "junk_returns": "items 4 and 5",
-    # modified_cholesky(a, beta) with an indefinite a: beta >= 1e300 gives tau = inf; beta
-    # <= 1e-300 runs out of doublings, LinAlgError "modified Cholesky found no positive
-    # definite shift" (naming neither a nor beta)
-    "extreme_beta": "item 6",
 }
 INT_PARAMS = {"maxiter", "maxfun", "ls_maxiter", "memory", "maxcor", "maxls", "hess_bandwidth",
               "iprint", "ls.maxiter"}
@@ -283,9 +258,11 @@ class Live:
             return g
         if token in RAISES:
             self._raise(token)
-        if token in G_JUNK and not pair:     # in a pair, g may go unused when f is asked
-            self.junk.append(("jac", token))
         n = x.shape[0]
+        # in a pair, g may go unused when f is asked; at n = 1 a scalar gradient is one of
+        # shape (1,), accepted as SciPy's minimize accepts it (np.atleast_1d)
+        if token in G_JUNK and not pair and not (token == "scalar" and n == 1):
+            self.junk.append(("jac", token))
         return {"nan": np.full(n, math.nan), "inf": np.where(np.arange(n) == 0, math.inf, g),
                 "bigint": [10 ** 400] * n, "short": g[:-1], "long": np.append(g, 1.0),
                 "column": g.reshape(n, 1), "scalar": np.float64(1.0),
@@ -1149,6 +1126,7 @@ def _reproducers():
             ("unguarded_values", ls(gfk="g")),
             ("unguarded_values", ls(extra_condition=lambda a, x, f, g: np.ones(2))),
             ("unguarded_values", mchol("abc")),
+            # (at n = 1 a scalar gradient is accepted, as SciPy accepts it: not junk)
             ("junk_returns", mini(Live(Obj("quad", 1, gbad="scalar")), x0=x[:1])),
             ("junk_returns", mini(Live(Obj("quad", 1, gbad="none", after=2)), x0=x[:1])),
             ("junk_returns", mini(obj(fbad="size2", after=1), jac="cs")),

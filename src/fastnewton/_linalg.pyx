@@ -14,7 +14,10 @@ Optimization*, 2nd ed., Alg. 3.3): factor H + tau I with
 where beta_s = beta * max(max_i |h_ii|, ||H||_F / n) (beta when H = 0) scales the shift to the
 matrix. The Frobenius term keeps beta_s from vanishing when the diagonal is tiny beside the
 off-diagonal entries; since every tau > ||H||_F makes H + tau I positive definite, the
-doubling then reaches a working shift in at most about log2(n / beta) steps. H + tau I is
+doubling then reaches a working shift in at most about log2(n / beta) steps. A beta so small
+that this takes more than JUMP_AFTER doublings (beta = 1e-300: about 1000) jumps to
+tau = 2 ||H||_F (+ the smallest positive double), which always works, instead of running out
+of attempts; every sequence that works within JUMP_AFTER doublings is unchanged. H + tau I is
 positive definite, so the step -(H + tau I)^{-1} g is a descent direction.
 
 A failed ``dpotrf`` overwrites part of the working triangle. Instead of a workspace copy of
@@ -36,8 +39,18 @@ from libc.math cimport fabs, sqrt, isfinite
 from libc.string cimport memcpy
 
 # The shift tau is doubled at most this many times. beta_s >= beta ||H||_F / n, so a finite
-# matrix needs about log2(n / beta) doublings; reaching the limit means non-finite values.
+# matrix needs about log2(n / beta) doublings; after JUMP_AFTER of them the shift jumps to
+# 2 ||H||_F, which works for any finite H: reaching the limit means non-finite values.
 cdef int MAX_SHIFTS = 200
+cdef int JUMP_AFTER = 100
+
+
+cdef inline double _next_shift(double t, double scale, double fro, int k) noexcept nogil:
+    """tau_{k+1} = max(2 tau_k, beta_s), or 2 ||H||_F once JUMP_AFTER doublings failed."""
+    t = 2.0 * t if 2.0 * t > scale else scale
+    if k + 1 == JUMP_AFTER and t < 2.0 * fro:
+        t = 2.0 * fro + 5e-324
+    return t
 
 
 cdef int chol_factor(char uplo, int n, double *a) noexcept nogil:
@@ -175,7 +188,7 @@ cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_wo
             for i in range(j + 1, nn):
                 a[_tri_index(uplo, nn, i, j)] = a[_tri_index(uplo, nn, j, i)]
             a[j + j * nn] = diag_work[j]
-        t = 2.0 * t if 2.0 * t > scale else scale
+        t = _next_shift(t, scale, fro, k)
     return -1
 
 
@@ -243,7 +256,7 @@ cdef int modified_band_chol(int n, int kd, double *ab, double beta, double *back
         if info < 0:
             return info
         memcpy(ab, backup, w * nn * sizeof(double))
-        t = 2.0 * t if 2.0 * t > scale else scale
+        t = _next_shift(t, scale, fro, k)
     return -1
 
 

@@ -333,7 +333,11 @@ def _complex_step_gradient(fun, n, rel_step, tally):
             if not np.iscomplexobj(v):
                 raise ValueError("jac='cs' needs a fun that accepts complex x and returns its "
                                  f"complex value; it returned {type(v).__name__}")
-            g[i] = float(np.imag(np.asarray(v)).reshape(())) / h[i]
+            v = np.asarray(v)
+            if v.size != 1:
+                raise TypeError(f"fun must return a scalar (jac='cs': its complex value at a "
+                                f"complex x), got an array of shape {v.shape}")
+            g[i] = float(np.imag(v).reshape(())) / h[i]
             z[i] = x[i]
         return g
 
