@@ -557,13 +557,7 @@ def line_search(f, myfprime, xk, pk, gfk=None, old_fval=None, old_old_fval=None,
         if gfk.shape != (n,):
             raise ValueError(f"gfk must have shape ({n},), got {gfk.shape}")
         if old_fval is None:
-            if obj.release_gil:
-                with nogil:
-                    f0 = obj_f(&obj.c, px)
-            else:
-                f0 = obj_f(&obj.c, px)
-            obj.check()
-            old_fval = f0
+            old_fval = f0 = _f_at(obj, xk)
             fc0 = 1
         pg = vec_data(gfk, n)
     obj.c.nfev = 0

@@ -158,10 +158,10 @@ cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_wo
             dmin = v
         if fabs(v) > dmax:
             dmax = fabs(v)
-    # fro becomes ||A||_F; when the sum of squares overflowed (entries beyond ~1e154) it is
-    # summed again scaled by the largest |a_ij|, so that only a norm beyond the float range
-    # is inf
-    if not isfinite(fro):
+    # fro becomes ||A||_F; when the sum of squares overflowed (entries beyond ~1e154) or may
+    # have underflowed (all entries below ~1e-150) it is summed again scaled by the largest
+    # |a_ij|, so that only a norm beyond the float range is inf, and only A = 0 gives 0
+    if not isfinite(fro) or 0.0 < dmax_all < 1e-150:
         fro = 0.0
         for j in range(nn):
             for i in range(j, nn):
@@ -226,12 +226,11 @@ cdef int modified_band_chol(int n, int kd, double *ab, double beta, double *back
                 fro += 2.0 * ab[j * w + d] * ab[j * w + d]
                 if fabs(ab[j * w + d]) > amax:
                     amax = fabs(ab[j * w + d])
-    # fro becomes ||A||_F; when the sum of squares overflowed (entries beyond ~1e154) it is
-    # summed again scaled by the largest |a_ij|, so that only a norm beyond the float range
-    # is inf
-    if not isfinite(fro):
-        if dmax > amax:
-            amax = dmax
+    # fro becomes ||A||_F, rescaled as in modified_chol when the sum of squares overflowed
+    # or may have underflowed
+    if dmax > amax:
+        amax = dmax
+    if not isfinite(fro) or 0.0 < amax < 1e-150:
         fro = 0.0
         for j in range(nn):
             for d in range(w):

@@ -171,6 +171,17 @@ cdef inline bint _noise_eligible(ls_state *s, double f) noexcept nogil:
     return s.prm.f_noise > 0.0 and isfinite(f) and f <= s.f0 + s.prm.f_noise
 
 
+cdef int _noise_verdict(ls_state *s, double a, double f) noexcept nogil:
+    """The gradient asked for the f_noise acceptance is in: REQ_DONE when the search ends at
+    a (accepted, or the extra condition stopped it), else -1 (rejected: the search goes on)."""
+    cdef int acc = _accept(s, a, f, _slope(s, a))
+    if acc == 1:
+        return _succeed(s, a, f, dot(s.n, s.gt, s.p))
+    if acc < 0:
+        return _done(s, FN_USER_ERROR)
+    return -1
+
+
 # ---- the ends
 
 cdef int _done(ls_state *s, int status) noexcept nogil:
@@ -266,11 +277,8 @@ cdef int _run(ls_state *s) noexcept nogil:
                 if _ask_g(s, a, f):
                     return REQ_G
         elif s.stage == LS_BRACKET_NOISE:
-            acc = _accept(s, a, f, _slope(s, a))
-            if acc == 1:
-                return _succeed(s, a, f, dot(s.n, s.gt, s.p))
-            if acc < 0:
-                return _done(s, FN_USER_ERROR)
+            if _noise_verdict(s, a, f) == REQ_DONE:
+                return REQ_DONE
             _zoom_from(s, s.a_prev, s.f_prev, s.d_prev, a, f)
         elif s.stage == LS_BRACKET_G:
             d = _slope(s, a)
@@ -336,11 +344,8 @@ cdef int _run(ls_state *s) noexcept nogil:
                 if _ask_g(s, a, f):
                     return REQ_G
         elif s.stage == LS_ZOOM_NOISE:
-            acc = _accept(s, a, f, _slope(s, a))
-            if acc == 1:
-                return _succeed(s, a, f, dot(s.n, s.gt, s.p))
-            if acc < 0:
-                return _done(s, FN_USER_ERROR)
+            if _noise_verdict(s, a, f) == REQ_DONE:
+                return REQ_DONE
             _zoom_next(s, a, f)
         elif s.stage == LS_ZOOM_G:
             d = _slope(s, a)

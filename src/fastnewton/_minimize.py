@@ -330,13 +330,17 @@ def _complex_step_gradient(fun, n, rel_step, tally):
             z[i] = complex(x[i], h[i])
             v = fun(z, *a)
             tally[0].add_nfev(1)
-            if not np.iscomplexobj(v):
+            try:
+                va = np.asarray(v)
+            except (TypeError, ValueError):     # a tuple (f, g), ragged sequences
+                va = None
+            if va is None or va.dtype == object or va.size != 1:
+                raise TypeError(f"fun must return a scalar (jac='cs': its complex value at a "
+                                f"complex x), got {type(v).__name__} {shown_value(v)}")
+            if not np.iscomplexobj(va):
                 raise ValueError("jac='cs' needs a fun that accepts complex x and returns its "
                                  f"complex value; it returned {type(v).__name__}")
-            v = np.asarray(v)
-            if v.size != 1:
-                raise TypeError(f"fun must return a scalar (jac='cs': its complex value at a "
-                                f"complex x), got an array of shape {v.shape}")
+            v = va
             g[i] = float(np.imag(v).reshape(())) / h[i]
             z[i] = x[i]
         return g

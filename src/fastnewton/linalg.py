@@ -142,8 +142,17 @@ def modified_cholesky(a, beta=1e-3):
         raise ValueError(f"beta must be finite, got {beta}")
     if not beta > 0.0:
         raise ValueError(f"beta must be > 0, got {beta}")
+    # The kernel mirrors A's lower triangle into the upper one before its first attempt, and
+    # only a shift that overflows ends in -2 after that: tau <= max|a_ij| + beta_s 2^k with
+    # beta_s <= beta max(max|a_ij|, 1) and k <= 200 (2^200 ~ 1.6e60), so a copy is kept (and
+    # a restored on that error, whatever its upper triangle held) only when that can pass
+    # the largest double
+    amax = max(float(np.max(a, initial=1.0)), -float(np.min(a, initial=0.0)))
+    backup = a.copy() if amax > 1e300 or beta * amax > 1e240 else None
     info, tau = _linalg._modified_cholesky(view, fortran, beta)
     if info == -2:
+        if backup is not None:
+            a[...] = backup
         raise ValueError(f"beta={beta!r} is too large for this matrix: the shift tau "
                          "overflows (it would be inf) before A + tau I factors; use a "
                          "smaller beta (or a smaller A)")
