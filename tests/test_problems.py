@@ -327,5 +327,13 @@ def test_broyden_tridiagonal_hessian_is_banded_at_n_1000():
 
 
 def test_problems_module_public_api():
-    assert set(_problems.__all__) == {"Problem", "get", "NAMES"}
-    assert Problem._fields == ("name", "n", "x0", "fun", "grad", "hess", "fstar")
+    assert set(_problems.__all__) == {"Problem", "get", "NAMES", "LARGE_NAMES",
+                                      "minimal_surface", "arrowhead"}
+    assert Problem._fields == ("name", "n", "x0", "fun", "grad", "hess", "fstar", "sparsity")
+    # the field added last is optional: the seven-field construction still works
+    p = Problem("p", 1, np.zeros(1), abs, abs, None, None)
+    assert p.sparsity is None
+
+
+def test_small_problems_have_no_sparsity(prob):
+    assert prob.sparsity is None

@@ -11,6 +11,14 @@ vectorized NumPy, with analytic gradients and, for most, analytic Hessians; plus
 definite ``quadratic`` and a two-variable ``nonconvex_saddle`` whose Hessian is indefinite at
 its starting point.
 
+Two large-scale problems with sparse Hessians, for n = 10^4 to 10^6, are listed apart in
+``LARGE_NAMES`` (``NAMES`` stays the small set): :func:`minimal_surface`, the MINPACK-2
+minimal surface area problem with Enneper boundary data on an nx x ny grid, and
+:func:`arrowhead`, CUTEst's partially separable ARWHEAD. Their ``Problem.sparsity`` is the
+Hessian's sparsity pattern, a ``scipy.sparse`` CSR matrix, ready for a sparse Hessian or a
+colouring. ``get("minimal_surface", m * m)`` gives the m x m grid; ``get("arrowhead", n)``
+any n >= 2. These two also need SciPy (for their patterns).
+
 Examples
 --------
 >>> from fastnewton import minimize
@@ -23,7 +31,13 @@ Examples
 >>> res = minimize(p.fun, p.x0, jac=p.grad, method="newton")
 >>> bool(res.success)
 True
+>>> from fastnewton.testing import LARGE_NAMES, minimal_surface
+>>> LARGE_NAMES
+('minimal_surface', 'arrowhead')
+>>> q = minimal_surface(1000, 1000)
+>>> q.n, q.sparsity.nnz
+(1000000, 6992002)
 """
-from ._problems import NAMES, Problem, get
+from ._problems import LARGE_NAMES, NAMES, Problem, arrowhead, get, minimal_surface
 
-__all__ = ["Problem", "get", "NAMES"]
+__all__ = ["Problem", "get", "NAMES", "LARGE_NAMES", "minimal_surface", "arrowhead"]

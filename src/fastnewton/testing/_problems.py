@@ -19,14 +19,21 @@ Choices where the paper leaves one (m is the number of residuals):
 * ``fstar`` is the paper's value at the minimizer the standard start is known to lead to, or
   None where that is not known (or depends on the solver).
 
-Use ``get(name, n=None)``; ``NAMES`` lists the names. The public face is the package
-``fastnewton.testing``, which re-exports ``Problem``, ``get`` and ``NAMES`` from here.
+Two large-scale problems with sparse Hessians, built for n = 10^4 .. 10^6, are registered
+apart (``LARGE_NAMES``, not in ``NAMES``, so loops over the small set stay small):
+``minimal_surface`` (MINPACK-2's minimal surface area problem with Enneper boundary data) and
+``arrowhead`` (CUTEst's ARWHEAD). Their ``Problem.sparsity`` is the Hessian's sparsity pattern
+(a scipy.sparse CSR matrix); ``hess``, where given, returns a scipy.sparse CSR matrix.
+
+Use ``get(name, n=None)``; ``NAMES`` and ``LARGE_NAMES`` list the names. The public face is the
+package ``fastnewton.testing``, which re-exports ``Problem``, ``get``, ``NAMES``,
+``LARGE_NAMES``, ``minimal_surface`` and ``arrowhead`` from here.
 """
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-__all__ = ["Problem", "get", "NAMES"]
+__all__ = ["Problem", "get", "NAMES", "LARGE_NAMES", "minimal_surface", "arrowhead"]
 
 
 class Problem(NamedTuple):
@@ -47,10 +54,15 @@ class Problem(NamedTuple):
         ``grad(x) -> ndarray, shape (n,)``, its analytic gradient.
     hess : callable or None
         ``hess(x) -> ndarray, shape (n, n)``, its analytic (exact, symmetric) Hessian, or None
-        where the problem has none.
+        where the problem has none. For the large-scale problems (:data:`LARGE_NAMES`) it
+        returns a ``scipy.sparse`` CSR matrix with the pattern ``sparsity``.
     fstar : float or None
         The published minimum value that the standard start leads to, or None where that is
         not known or depends on the solver.
+    sparsity : scipy.sparse matrix or None
+        The sparsity pattern of the Hessian (a symmetric CSR matrix with a 1 wherever the
+        Hessian can be nonzero at some x, the diagonal included), or None (the default, and
+        the value for every problem in :data:`NAMES`: their Hessians are treated as dense).
     """
     name: str
     n: int
@@ -59,6 +71,7 @@ class Problem(NamedTuple):
     grad: Callable
     hess: Optional[Callable]
     fstar: Optional[float]
+    sparsity: Optional[object] = None
 
 
 def _arr(x):
@@ -96,13 +109,17 @@ def _lsq(name, n, x0, res, jac, rhess=None, fstar=None, jtr=None):
 # Registry
 
 _REGISTRY = {}
+_LARGE_REGISTRY = {}
 
 
-def _register(name, default_n, variable=False, check=None):
-    """Decorator: builder(n) -> Problem. ``check(n)`` returns an error string or None."""
+def _register(name, default_n, variable=False, check=None, large=False):
+    """Decorator: builder(n) -> Problem. ``check(n)`` returns an error string or None.
+
+    ``large=True`` registers a large-scale problem (listed in LARGE_NAMES, not in NAMES).
+    """
 
     def deco(builder):
-        _REGISTRY[name] = (builder, default_n, variable, check)
+        (_LARGE_REGISTRY if large else _REGISTRY)[name] = (builder, default_n, variable, check)
         return builder
 
     return deco
@@ -114,12 +131,14 @@ def get(name: str, n: Optional[int] = None) -> Problem:
     Parameters
     ----------
     name : str
-        One of :data:`NAMES`.
+        One of :data:`NAMES` or :data:`LARGE_NAMES`.
     n : int, optional
         The number of variables; None (the default) gives the problem's standard n. A
         fixed-dimension problem accepts only its standard n; a variable-dimension one accepts
         the n its definition allows (e.g. even n for ``extended_rosenbrock``, 2 <= n <= 31 for
-        ``watson``).
+        ``watson``, n >= 2 for ``arrowhead``). ``minimal_surface`` accepts a perfect square
+        n = m * m and gives the m x m grid (default n = 2500, 50 x 50); for a rectangular grid
+        call :func:`minimal_surface` directly.
 
     Returns
     -------
@@ -142,9 +161,10 @@ def get(name: str, n: Optional[int] = None) -> Problem:
     True
     """
     try:
-        builder, default_n, variable, check = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown problem {name!r}; known: {', '.join(NAMES)}") from None
+        builder, default_n, variable, check = {**_REGISTRY, **_LARGE_REGISTRY}[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown problem {name!r}; known: "
+                         f"{', '.join(NAMES + LARGE_NAMES)}") from None
     if n is None:
         n = default_n
     elif isinstance(n, bool) or int(n) != n:
@@ -1336,3 +1356,262 @@ def _nonconvex_saddle(n):
 
 #: The names of the problems (a tuple of str), in MGH order, then the others.
 NAMES = tuple(_REGISTRY)
+
+
+# --------------------------------------------------------------------------------------------
+# Large-scale problems with sparse Hessians (LARGE_NAMES)
+
+def _pattern(n, rows, cols):
+    """Symmetric CSR pattern (ones) of the pairs (rows, cols), their transposes and the diagonal."""
+    import scipy.sparse as sp
+
+    d = np.arange(n)
+    r = np.concatenate([d, rows, cols])
+    c = np.concatenate([d, cols, rows])
+    S = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
+    S.sum_duplicates()
+    S.data[:] = 1.0
+    return S
+
+
+def _enneper_boundary(x, y, tol=1e-14, maxiter=50):
+    """Height z of Enneper's surface over the points (x, y), by Newton's method on (u, v).
+
+    Enneper's minimal surface is (u + u v^2 - u^3/3, -v - u^2 v + v^3/3, u^2 - v^2); for each
+    point (x, y), solve the first two coordinates for (u, v) by Newton's method from
+    (u, v) = (x, -y), all points at once, and return z = u^2 - v^2.
+    """
+    u, v = np.array(x, dtype=float), -np.array(y, dtype=float)
+    for _ in range(maxiter):
+        fx = u + u * v * v - u ** 3 / 3.0 - x
+        fy = -v - u * u * v + v ** 3 / 3.0 - y
+        if max(np.max(np.abs(fx)), np.max(np.abs(fy))) <= tol:
+            break
+        a, b = 1.0 + v * v - u * u, 2.0 * u * v            # d(fx)/du, d(fx)/dv
+        c, d = -2.0 * u * v, -1.0 - u * u + v * v           # d(fy)/du, d(fy)/dv
+        det = a * d - b * c
+        u = u - (d * fx - b * fy) / det
+        v = v - (a * fy - c * fx) / det
+    else:
+        raise RuntimeError("Enneper boundary: Newton's method did not converge")
+    return u * u - v * v
+
+
+def minimal_surface(nx: int, ny: Optional[int] = None) -> Problem:
+    """MINPACK-2's minimal surface area problem (Enneper boundary data) on an nx x ny grid.
+
+    Averick, Carter, Moré & Xue, "The MINPACK-2 test problem collection", Argonne National
+    Laboratory, Preprint MCS-P153-0692, 1992, problem "Minimal surfaces" (subroutine
+    ``dmsafg``, boundary data from ``dmsabc``).
+
+    Find the surface z = v(s, t) over the square D = [-1/2, 1/2]^2, with given values on its
+    boundary, of least area ``integral_D sqrt(1 + |grad v|^2)``. The square is cut by a
+    uniform grid with nx x ny interior points, spacing hx = 1/(nx + 1) and hy = 1/(ny + 1);
+    each grid cell is split into a lower-left triangle, with vertices (i, j), (i+1, j),
+    (i, j+1), and an upper-right one, with vertices (i+1, j+1), (i, j+1), (i+1, j). v is
+    continuous and linear on each triangle (piecewise-linear finite elements), so its gradient
+    on a triangle is given by the two differences along the triangle's legs, and the area is
+
+        f(x) = (hx hy / 2) * sum over the 2 (nx + 1)(ny + 1) triangles of
+               sqrt(1 + (dv/ds)^2 + (dv/dt)^2),
+
+    with dv/ds = (v(i+1, j) - v(i, j)) / hx, dv/dt = (v(i, j+1) - v(i, j)) / hy on a lower
+    triangle and dv/ds = (v(i+1, j+1) - v(i, j+1)) / hx, dv/dt = (v(i+1, j+1) - v(i+1, j)) / hy
+    on an upper one. The variables are the interior values, x[k] = v(i, j) with
+    k = (j - 1) nx + (i - 1) for i = 1..nx, j = 1..ny (s varies fastest), so n = nx ny.
+
+    The boundary values are those of Enneper's minimal surface
+    (u + u v^2 - u^3/3, -v - u^2 v + v^3/3, u^2 - v^2): at a boundary point (s, t), solve
+    s = u + u v^2 - u^3/3, t = -v - u^2 v + v^3/3 for (u, v) by Newton's method (from
+    (u, v) = (s, -t)), and take z = u^2 - v^2. The objective is convex (a sum of convex
+    functions of linear maps), and its minimizer approximates Enneper's surface.
+
+    Starting point: MINPACK-2 starts from values interpolated from the boundary. This
+    implementation takes the mean of the two linear interpolants, between the bottom and top
+    boundary values along each column and between the left and right ones along each row,
+    ``x0(i, j) = ((1 - t_j) bottom_i + t_j top_i + (1 - s_i) left_j + s_i right_j) / 2`` with
+    s_i = i hx, t_j = j hy; it reproduces boundary data that are linear.
+
+    The Hessian couples each interior point to the interior vertices of the triangles it
+    belongs to: its left, right, lower and upper neighbours and the two neighbours on the
+    anti-diagonal, (i+1, j-1) and (i-1, j+1) (a 7-point stencil). ``sparsity`` is that
+    pattern, at most 7 n nonzeros. There is no analytic Hessian (``hess`` is None).
+
+    Parameters
+    ----------
+    nx, ny : int
+        The number of interior grid points in each direction (``ny`` defaults to ``nx``);
+        each >= 1.
+
+    Returns
+    -------
+    Problem
+        With ``n = nx * ny``, ``fstar`` None (the minimum depends on the grid) and
+        ``sparsity`` the Hessian's pattern.
+
+    Examples
+    --------
+    >>> from fastnewton import minimize
+    >>> from fastnewton.testing import minimal_surface
+    >>> p = minimal_surface(10)
+    >>> p.n, p.sparsity.shape
+    (100, (100, 100))
+    >>> res = minimize(p.fun, p.x0, jac=p.grad, method="lbfgs")
+    >>> bool(res.success and res.fun < p.fun(p.x0))
+    True
+    """
+    ny = nx if ny is None else ny
+    for nm, m in (("nx", nx), ("ny", ny)):
+        if isinstance(m, bool) or int(m) != m or m < 1:
+            raise ValueError(f"minimal_surface: {nm} must be a positive integer, got {m!r}")
+    nx, ny = int(nx), int(ny)
+    n = nx * ny
+    hx, hy = 1.0 / (nx + 1), 1.0 / (ny + 1)
+    area = 0.5 * hx * hy
+    s = -0.5 + hx * np.arange(nx + 2)                 # grid abscissae, boundary included
+    t = -0.5 + hy * np.arange(ny + 2)
+    bottom = _enneper_boundary(s, np.full(nx + 2, -0.5))
+    top = _enneper_boundary(s, np.full(nx + 2, 0.5))
+    left = _enneper_boundary(np.full(ny + 2, -0.5), t)
+    right = _enneper_boundary(np.full(ny + 2, 0.5), t)
+
+    def full(x):
+        """The (ny + 2, nx + 2) grid of values, boundary included; row j is t_j."""
+        V = np.empty((ny + 2, nx + 2))
+        V[0, :], V[-1, :] = bottom, top
+        V[1:-1, 0], V[1:-1, -1] = left[1:-1], right[1:-1]
+        V[1:-1, 1:-1] = _arr(x).reshape(ny, nx)
+        return V
+
+    def slopes(x):
+        V = full(x)
+        ds = np.diff(V, axis=1) / hx                    # (ny + 2, nx + 1), horizontal edges
+        dt = np.diff(V, axis=0) / hy                    # (ny + 1, nx + 2), vertical edges
+        a, b = ds[:-1, :], dt[:, :-1]                   # lower triangles
+        c, d = ds[1:, :], dt[:, 1:]                     # upper triangles
+        fl = np.sqrt(1.0 + a * a + b * b)
+        fu = np.sqrt(1.0 + c * c + d * d)
+        return a, b, c, d, fl, fu
+
+    def fun(x):
+        *_, fl, fu = slopes(x)
+        return float(area * (fl.sum() + fu.sum()))
+
+    def grad(x):
+        a, b, c, d, fl, fu = slopes(x)
+        es = np.zeros((ny + 2, nx + 1))                 # d f / d(ds) summed over triangles
+        es[:-1, :] += a / fl
+        es[1:, :] += c / fu
+        et = np.zeros((ny + 1, nx + 2))                 # d f / d(dt)
+        et[:, :-1] += b / fl
+        et[:, 1:] += d / fu
+        g = ((es[1:-1, :-1] - es[1:-1, 1:]) * (area / hx)
+             + (et[:-1, 1:-1] - et[1:, 1:-1]) * (area / hy))
+        return g.ravel()
+
+    jj, ii = np.divmod(np.arange(n), nx)
+    x0 = 0.5 * ((1.0 - (jj + 1) * hy) * bottom[ii + 1] + (jj + 1) * hy * top[ii + 1]
+                + (1.0 - (ii + 1) * hx) * left[jj + 1] + (ii + 1) * hx * right[jj + 1])
+
+    k = np.arange(n)
+    east = k[ii < nx - 1]                                # (i, j) - (i+1, j)
+    north = k[jj < ny - 1]                               # (i, j) - (i, j+1)
+    anti = k[(ii < nx - 1) & (jj > 0)]                   # (i, j) - (i+1, j-1)
+    S = _pattern(n, np.concatenate([east, north, anti]),
+                 np.concatenate([east + 1, north + nx, anti + 1 - nx]))
+    return Problem("minimal_surface", n, x0, fun, grad, None, None, S)
+
+
+def arrowhead(n: int) -> Problem:
+    """ARWHEAD, a partially separable problem with an arrowhead Hessian.
+
+    ``f(x) = sum_{i=1}^{n-1} [(x_i^2 + x_n^2)^2 - 4 x_i + 3]``: every element couples one
+    local variable x_i to the one global variable x_n, so the Hessian is diagonal plus a dense
+    last row and column (an arrowhead). Problem 55 of Conn, Gould, Lescrenier & Toint,
+    "Performance of a multifrontal scheme for partially separable optimization", Report 88/4,
+    Dept. of Mathematics, FUNDP, Namur (1988); ARWHEAD in the CUTE/CUTEst collection (Bongartz,
+    Conn, Gould & Toint, ACM TOMS 21(1):123-160, 1995).
+
+    Start x0 = (1, ..., 1). Minimum f* = 0 at x* = (1, ..., 1, 0): each element is at least
+    x_i^4 - 4 x_i + 3 = (x_i - 1)^2 (x_i^2 + 2 x_i + 3) >= 0. With s_i = x_i^2 + x_n^2, the
+    gradient is 4 s_i x_i - 4 (i < n) and 4 x_n sum_i s_i; the Hessian has diagonal
+    12 x_i^2 + 4 x_n^2 (i < n) and sum_i (4 x_i^2 + 12 x_n^2), and entries 8 x_i x_n in the
+    last row and column. ``hess`` returns it as a scipy.sparse CSR matrix with the pattern
+    ``sparsity`` (3n - 2 nonzeros). Near x* the objective is a cancelling sum (each element
+    about 1 - 4 + 3), so its rounding noise, about 4 n eps, limits the gradient norm a line
+    search can reach (about 1e-5 at n = 1000).
+
+    Parameters
+    ----------
+    n : int
+        The number of variables, >= 2.
+
+    Returns
+    -------
+    Problem
+
+    Examples
+    --------
+    >>> from fastnewton.testing import arrowhead
+    >>> p = arrowhead(1000)
+    >>> p.fun(p.x0), p.sparsity.nnz
+    (2997.0, 2998)
+    """
+    if isinstance(n, bool) or int(n) != n or n < 2:
+        raise ValueError(f"arrowhead: n must be an integer >= 2, got {n!r}")
+    n = int(n)
+    k = np.arange(n - 1)
+    S = _pattern(n, k, np.full(n - 1, n - 1))
+
+    def fun(x):
+        x = _arr(x)
+        y, z = x[:-1], x[-1]
+        s = y * y + z * z
+        return float(np.sum(s * s - 4.0 * y + 3.0))
+
+    def grad(x):
+        x = _arr(x)
+        y, z = x[:-1], x[-1]
+        s = y * y + z * z
+        g = np.empty(n)
+        g[:-1] = 4.0 * s * y - 4.0
+        g[-1] = 4.0 * z * np.sum(s)
+        return g
+
+    def hess(x):
+        import scipy.sparse as sp
+
+        x = _arr(x)
+        y, z = x[:-1], x[-1]
+        diag = np.empty(n)
+        diag[:-1] = 12.0 * y * y + 4.0 * z * z
+        diag[-1] = np.sum(4.0 * y * y + 12.0 * z * z)
+        off = 8.0 * y * z
+        last = np.full(n - 1, n - 1)
+        H = sp.csr_matrix((np.concatenate([diag, off, off]),
+                           (np.concatenate([np.arange(n), k, last]),
+                            np.concatenate([np.arange(n), last, k]))), shape=(n, n))
+        return H
+
+    return Problem("arrowhead", n, np.ones(n), fun, grad, hess, 0.0, S)
+
+
+def _square_side(n):
+    m = int(round(np.sqrt(n)))
+    return m if m * m == n else None
+
+
+@_register("minimal_surface", 2500, True,
+           lambda n: None if _square_side(n) else "n must be a perfect square (an m x m grid)",
+           large=True)
+def _minimal_surface(n):
+    return minimal_surface(_square_side(n))
+
+
+@_register("arrowhead", 1000, True, lambda n: "n must be >= 2" if n < 2 else None, large=True)
+def _arrowhead(n):
+    return arrowhead(n)
+
+
+#: The names of the large-scale problems with sparse Hessians (a tuple of str).
+LARGE_NAMES = tuple(_LARGE_REGISTRY)
