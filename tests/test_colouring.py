@@ -327,3 +327,49 @@ def test_user_error_propagates_and_nonfinite_gradient_at_x():
     with pytest.raises(ValueError, match="gradient"):
         fastnewton.hessian(lambda x: 0.0, np.zeros(5), jac=lambda x: np.full(5, np.nan),
                            sparsity=S)
+
+
+# -- hubs (dense rows) at scale -----------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [10**5])
+def test_hubs_at_scale(n):
+    """A dense row is split off as a hub of its own colour (the greedy alone is O(n^2) there):
+    the counts hold at n = 10^5, and the coloured Hessian of an arrowhead costs 2 groups."""
+    assert hessian_groups(arrowhead(n, n - 1))[0] == 2
+    assert hessian_groups(bordered_band(n, 3, n // 2))[0] <= 8
+    S = arrowhead(n, 0)
+    P, A, f, g, H = quartic_problem(S, 2)
+    x = np.linspace(-1.0, 1.0, n)
+    gc = Counted(g)
+    Hs = fastnewton.hessian(f, x, jac=gc, sparsity=S)
+    assert gc.calls == 1 + 2 * 2
+    ref = A + sp.diags(x ** 2)
+    # entries within the raw bound on the hub's row and column and on the diagonal
+    h = (x + 6.055454452393343e-06 * np.maximum(1.0, np.abs(x))) - x
+    delta = (x + h) - (x - h)
+    dg = (np.diff(A.indptr) + 4) * U / (1 - (np.diff(A.indptr) + 4) * U) * (
+        abs(A) @ (np.abs(x) + 2 * h) + (np.abs(x) + 2 * h) ** 3)
+    D = (Hs - ref).tocoo()
+    e = (2 * dg[D.row] / delta[D.col] + 2 * dg[D.col] / delta[D.row]
+         + 4 * U * np.abs(np.asarray(ref[D.row, D.col]).ravel())
+         + np.where(D.row == D.col, h[D.row] ** 2 / 3.0, 0.0))
+    assert np.all(np.abs(D.data) <= e)
+
+
+def test_hub_split_alone_is_a_star_colouring(monkeypatch):
+    """With the full-graph candidates switched off, the hub split (and its recursion) alone
+    still gives star colourings, brute-force checked, and the counts of the arrowhead and the
+    bordered band."""
+    from fastnewton import _colouring
+    monkeypatch.setattr(_colouring, "_FULL_GRAPH_BUDGET", -1)
+    assert hessian_groups(arrowhead(50, 17))[0] == 2
+    assert hessian_groups(bordered_band(60, 2, 0))[0] <= 6
+    rng = np.random.RandomState(5)
+    for trial in range(100):
+        n = rng.randint(2, 30)
+        S = random_pattern(n, rng.uniform(0.05, 0.6), rng.randint(2**31 - 1)).tolil()
+        for hub in rng.choice(n, rng.randint(0, 3), replace=False):
+            S[hub, :] = 1
+        k, colours = hessian_groups(S.tocsr())
+        assert is_star_colouring(closure(S), colours), trial
+        assert len(np.unique(colours)) == k
