@@ -1,6 +1,7 @@
 """fastnewton: compiled Newton and quasi-Newton minimization with SciPy's calling convention."""
 from . import linalg
 from ._fdiff import gradient, hessian
+from ._colouring import hessian_groups
 from ._api import line_search
 from ._minimize import minimize, scipy_method
 
@@ -24,4 +25,4 @@ def get_include():
     return os.path.join(os.path.dirname(os.path.dirname(here)), "csrc")   # a source checkout
 
 
-__all__ = ["get_include", "gradient", "hessian", "line_search", "linalg", "minimize", "scipy_method"]
+__all__ = ["get_include", "gradient", "hessian", "hessian_groups", "line_search", "linalg", "minimize", "scipy_method"]

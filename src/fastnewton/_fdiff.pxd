@@ -1,5 +1,15 @@
 # C-level face of fastnewton/_fdiff.pyx: finite-difference derivatives through fn_objective.
+from libc.math cimport fabs, fmax
 from fastnewton._objective cimport fn_objective
+
+
+cdef inline double _step(double xi, double r) noexcept nogil:
+    """The step rule of every kernel: h = r max(1, |x_i|), then the representable (x_i + h) - x_i.
+    Here, not in _fdiff.pyx, so that the coloured Hessian (_colouring) takes the same steps."""
+    cdef double h = r * fmax(1.0, fabs(xi))
+    cdef volatile double t = xi + h     # volatile: keep the compiler from folding (x+h)-x to h
+    return t - xi
+
 
 cdef double default_rel_step(int method, int order) noexcept nogil
 cdef int fd_gradient(fn_objective *o, const double *x, double f0, double *g, int method,

@@ -48,12 +48,6 @@ cdef double default_rel_step(int method, int order) noexcept nogil:
     return EPS_1_2 if method == FD_FORWARD else EPS_1_3
 
 
-cdef inline double _step(double xi, double r) noexcept nogil:
-    cdef double h = r * fmax(1.0, fabs(xi))
-    cdef volatile double t = xi + h     # volatile: keep the compiler from folding (x+h)-x to h
-    return t - xi
-
-
 cdef int fd_gradient(fn_objective *o, const double *x, double f0, double *g, int method,
                      double rel_step, double *xw) noexcept nogil:
     """g = grad f(x) from values; f0 = f(x) is used by the forward scheme. xw: n doubles."""
@@ -391,13 +385,18 @@ def gradient(fun, x, args=(), method="central", rel_step=None):
     return g
 
 
-def hessian(fun, x, args=(), jac=None, method="central", rel_step=None):
+def hessian(fun, x, args=(), jac=None, method="central", rel_step=None, sparsity=None):
     """Hessian of a scalar function by finite differences, computed in a compiled kernel.
 
     With a gradient (``jac`` callable or True, or a LowLevelCallable that computes one) the
     Hessian comes from differences of gradients: n (forward) or 2n (central) gradient
     evaluations. Without one it comes from values by the four-point formula (2n^2 values,
     step eps^(1/4); `method` is then not used). Either way the result is exactly symmetric.
+
+    With a `sparsity` pattern (and a gradient) the columns are grouped by a star colouring
+    (`hessian_groups`) and each group costs one (forward) or two (central) gradients instead
+    of one or two per column; the result is a ``scipy.sparse.csr_matrix`` holding the
+    pattern's symmetric closure and the diagonal, exactly symmetric.
 
     Parameters
     ----------
@@ -413,16 +412,21 @@ def hessian(fun, x, args=(), jac=None, method="central", rel_step=None):
         Scheme for the differences of gradients ('3-point', '2-point' are synonyms).
     rel_step : float, optional
         Relative step; default eps^(1/3) central, eps^(1/2) forward, eps^(1/4) from values.
+    sparsity : scipy.sparse matrix or array, or array_like, shape (n, n), optional
+        The Hessian's sparsity pattern (a sparse matrix's stored entries, a dense array's
+        nonzero entries); its symmetric closure is used, and the diagonal always. Needs a
+        gradient (`jac`, or a LowLevelCallable that computes one).
 
     Returns
     -------
-    H : ndarray, shape (n, n)
+    H : ndarray, shape (n, n), or scipy.sparse.csr_matrix with `sparsity`
 
     Raises
     ------
     ValueError
         For a bad x, a gradient of the wrong shape, f(x) or the gradient at x not finite, a
-        bad method or rel_step, or an unsupported LowLevelCallable signature. Any exception
+        bad method or rel_step, an unsupported LowLevelCallable signature, or a `sparsity`
+        that is not an n x n matrix or comes without a gradient. Any exception
         raised by `fun` or `jac` propagates unchanged.
 
     Examples
@@ -443,6 +447,12 @@ def hessian(fun, x, args=(), jac=None, method="central", rel_step=None):
     r = rel_step_value(rel_step)
     n = cnp.PyArray_SIZE(<cnp.ndarray>x)
     obj = make_objective(fun, n, args, jac)
+    if sparsity is not None:
+        if not obj.has_grad:
+            raise ValueError("sparsity needs a gradient: pass jac (a callable, or True with "
+                             "fun returning (f, g)), or a LowLevelCallable computing one")
+        from fastnewton._colouring import _hessian_sparse
+        return _hessian_sparse(obj, x, sparsity, m, r)
     cdef double *px = vec_data(x, n)
     h = np.empty((n, n))
     work = np.empty(4 * n if obj.has_grad else n)
