@@ -24,7 +24,7 @@ from fastnewton._objective cimport (Objective, vec_data, fast_point, native_vect
                                    fn_objective, FD_CENTRAL, FN_NOT_DESCENT, FN_CALLBACK_STOP,
                                    FN_USER_ERROR, REQ_DONE, REQ_HESS, REQ_ITER, REQ_F, REQ_FG,
                                    REQ_G)
-from fastnewton._objective import make_objective, fn_request
+from fastnewton._objective import make_objective
 from fastnewton._fdiff cimport fn_fg, fn_g
 from fastnewton._linalg cimport all_finite, dot
 from fastnewton._linesearch cimport ls_params, ls_result, wolfe_search, ls_separate
