@@ -60,6 +60,16 @@ from fastnewton._objective cimport fn_objective, FD_FORWARD, FD_CENTRAL, FN_USER
 from fastnewton._fdiff cimport _step, default_rel_step, fn_g
 
 
+cdef inline int _take_free(int v, int *colour, const int *mark, int ncol) noexcept nogil:
+    """Give v the smallest colour not marked for it (mark[c] == v: forbidden); returns the
+    number of colours used so far. The greedy step every colouring below ends with."""
+    cdef int c = 0
+    while mark[c] == v:
+        c += 1
+    colour[v] = c
+    return c + 1 if c >= ncol else ncol
+
+
 cdef int star_colour(int n, const int *indptr, const int *indices, const int *order,
                      int *colour, int *mark) noexcept nogil:
     """Greedy star colouring (Gebremedhin, Manne & Pothen 2005, Alg. 4.1) in the given order.
@@ -95,12 +105,7 @@ cdef int star_colour(int n, const int *indptr, const int *indices, const int *or
                         if y != w and y != x and colour[y] == cw:
                             mark[c] = v
                             break
-        c = 0
-        while mark[c] == v:
-            c += 1
-        colour[v] = c
-        if c >= ncol:
-            ncol = c + 1
+        ncol = _take_free(v, colour, mark, ncol)
     return ncol
 
 
@@ -150,12 +155,7 @@ cdef int star_colour_checked(int n, const int *indptr, const int *indices, const
             w = indices[p]
             if w != v and colour[w] >= 0:
                 cnt[colour[w]] = 0
-        c = 0
-        while mark[c] == v:
-            c += 1
-        colour[v] = c
-        if c >= ncol:
-            ncol = c + 1
+        ncol = _take_free(v, colour, mark, ncol)
     return ncol
 
 
@@ -178,12 +178,7 @@ cdef int distance2_colour(int n, const int *indptr, const int *indices, const in
                 x = indices[q]
                 if x != v and colour[x] >= 0:
                     mark[colour[x]] = v
-        c = 0
-        while mark[c] == v:
-            c += 1
-        colour[v] = c
-        if c >= ncol:
-            ncol = c + 1
+        ncol = _take_free(v, colour, mark, ncol)
     return ncol
 
 
