@@ -75,11 +75,11 @@ from fastnewton._linalg cimport MAX_SHIFTS, _first_shift, _next_shift
 import numpy as np
 
 cdef enum:
-    LEAF = 64           # parts of at most this many vertices are ordered by reverse Cuthill-McKee
+    LEAF = 16           # parts of at most this many vertices are ordered by reverse Cuthill-McKee
     PPV_TRIES = 6       # BFS passes at most in the pseudo-peripheral vertex search
 
 # each side of a level-structure separator keeps at least this share of the part (when possible)
-cdef double BALANCE = 0.3
+cdef double BALANCE = 0.4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -895,12 +895,19 @@ cdef void sc_solve(const sc_plan *S, const double *work, double *b, double *scra
 
 from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
 
+# One BLAS thread for a whole sparse factorization or solve, whatever its size: most of its
+# BLAS calls are on small fronts, where a second OpenBLAS thread costs far more than it saves.
+# Measured (minimal-surface pattern, n = 2.5e5, 3.2 GFlop, 2-core machine shared with other
+# jobs): 0.33 s with one thread, 3.8 s with two (the time went to OpenBLAS's thread hand-off,
+# exec_blas_async_wait / blas_thread_server). So ask _blas_threads for the small-solve rule.
+cdef Py_ssize_t ONE_THREAD = 1
+
 
 def _factor(SparsePlan plan, const double[::1] hval, double shift, double[::1] work):
     """sc_factor; returns its code."""
     cdef int info
     cdef blas_limit lim
-    blas_limit_enter(&lim, plan.max_front)
+    blas_limit_enter(&lim, ONE_THREAD)
     with nogil:
         info = sc_factor(&plan.plan, &hval[0], shift, &work[0])
         blas_limit_leave(&lim)
@@ -912,7 +919,7 @@ def _modified(SparsePlan plan, const double[::1] hval, double beta, double[::1] 
     cdef int info
     cdef double tau = 0.0
     cdef blas_limit lim
-    blas_limit_enter(&lim, plan.max_front)
+    blas_limit_enter(&lim, ONE_THREAD)
     with nogil:
         info = sc_modified(&plan.plan, &hval[0], beta, &work[0], &tau)
         blas_limit_leave(&lim)
@@ -922,7 +929,8 @@ def _modified(SparsePlan plan, const double[::1] hval, double beta, double[::1] 
 def _solve(SparsePlan plan, const double[::1] work, double[::1] b, double[::1] scratch):
     """sc_solve: b overwritten by the solution."""
     cdef blas_limit lim
-    blas_limit_enter(&lim, plan.max_front)
+    blas_limit_enter(&lim, ONE_THREAD)
     with nogil:
         sc_solve(&plan.plan, &work[0], &b[0], &scratch[0])
         blas_limit_leave(&lim)
+
