@@ -45,7 +45,7 @@ P (H + tau I) P^T = L L^T with a fill-reducing permutation P, in three phases.
        L11 = chol(F11)              dpotrf
        L21 = F21 L11^{-T}           dtrsm
        U   = F22 - L21 L21^T        dsyrk
-   and U is pushed for the parent. All the floating-point work of a supernode is those three
+   and U's lower triangle is pushed (packed) for the parent. All the floating-point work of a supernode is those three
    dense BLAS-3/LAPACK calls; only the extend-add is indexed. Why multifrontal rather than
    left-looking supernodal: every update of a supernode is a single dsyrk of its own (large)
    front instead of one dgemm per descendant into scattered targets, the extend-add needs one
@@ -637,12 +637,12 @@ def analyse(indptr, indices):
                 for q in range(rowptr[c] + k, rowptr[c + 1]):
                     rel[relptr[c] + q - rowptr[c] - k] = x4[rows[q]]
                 qc = rowptr[c + 1] - rowptr[c] - k
-                sp -= qc * qc
+                sp -= qc * (qc + 1) // 2
                 c = snext[c]
             q = m - (l - f)
             if q * q > wmax:
                 wmax = q * q
-            sp += q * q
+            sp += q * (q + 1) // 2
             if sp > peak:
                 peak = sp
             # H's lower triangle (original indexing) -> s's block
@@ -736,8 +736,8 @@ cdef int sc_factor(const sc_plan *S, const double *hval, double shift, double *w
         q = m - k
         L = work + S.l_ptr[s]
         memset(L, 0, m * k * sizeof(double))
-        if q > 0:
-            memset(W, 0, q * q * sizeof(double))
+        for jj in range(q):
+            memset(W + jj * q + jj, 0, (q - jj) * sizeof(double))      # the lower triangle
         # F[:, :k] = H's entries (lower triangle) + shift on the diagonal
         for t in range(S.asm_ptr[s], S.asm_ptr[s + 1]):
             work[S.asm_dst[t]] += hval[S.asm_src[t]]
@@ -749,17 +749,18 @@ cdef int sc_factor(const sc_plan *S, const double *hval, double shift, double *w
             c = S.children[ci]
             kc = S.super_first[c + 1] - S.super_first[c]
             qc = S.row_ptr[c + 1] - S.row_ptr[c] - kc
-            C = stack + sp - qc * qc
+            sp -= qc * (qc + 1) // 2
+            C = stack + sp                  # packed lower triangle, column by column
             rel = S.rel + S.rel_ptr[c]
             for jj in range(qc):
                 pj = rel[jj]
                 if pj < k:
                     for ii in range(jj, qc):
-                        L[rel[ii] + pj * m] += C[ii + jj * qc]
+                        L[rel[ii] + pj * m] += C[ii - jj]
                 else:
                     for ii in range(jj, qc):
-                        W[(rel[ii] - k) + (pj - k) * q] += C[ii + jj * qc]
-            sp -= qc * qc
+                        W[(rel[ii] - k) + (pj - k) * q] += C[ii - jj]
+                C += qc - jj
         ki = k
         mi = <int>m
         qi = <int>q
@@ -772,8 +773,10 @@ cdef int sc_factor(const sc_plan *S, const double *hval, double shift, double *w
             dtrsm(&cr, &cl, &ct, &cn, &qi, &ki, &one, L, &mi, L + k, &mi)
             # U = F22 - L21 @ L21.T  (lower)      (W changed in place)
             dsyrk(&cl, &cn, &qi, &ki, &minus, L + k, &mi, &one, W, &qi)
-            memcpy(stack + sp, W, q * q * sizeof(double))
-            sp += q * q
+            # push U's lower triangle, packed
+            for jj in range(q):
+                memcpy(stack + sp, W + jj * q + jj, (q - jj) * sizeof(double))
+                sp += q - jj
     return 0
 
 
