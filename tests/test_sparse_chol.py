@@ -258,3 +258,17 @@ def test_concurrent_factorizations_agree():
         threaded = list(pool.map(run, mats))
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("indptr, indices, match", [
+    ([0, 2, 3], [0, 1, 1], "symmetric"),
+    ([0, 1, 2], [0, 0], "diagonal"),
+    ([0, 2, 4], [1, 0, 0, 1], "increase strictly"),
+    ([0, 2, 4], [0, 2, 0, 1], "increase strictly"),
+    ([1, 2, 3], [0, 1, 1], "indptr must start at 0"),
+    ([0, 3, 2], [0, 1, 1], "indptr"),
+    ([0], [], "n >= 1"),
+])
+def test_analyse_rejects_a_bad_pattern(indptr, indices, match):
+    with pytest.raises(ValueError, match=match):
+        _sparse_chol.analyse(np.array(indptr), np.array(indices, dtype=int))

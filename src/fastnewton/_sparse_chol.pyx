@@ -438,7 +438,47 @@ cdef int _find(const int *ptr, const int *adj, int row, int col) noexcept nogil:
     return lo
 
 
+cdef int _check_pattern(int n, const int *ptr, const int *adj) noexcept nogil:
+    """0 for a valid full symmetric pattern; else 1 (indptr not from 0 and non-decreasing),
+    2 (an index out of range or a row not strictly increasing), 3 (a diagonal entry
+    missing), 4 (not symmetric)."""
+    cdef int r, e, c, pos
+    if ptr[0] != 0:
+        return 1
+    for r in range(n):
+        if ptr[r + 1] < ptr[r]:
+            return 1
+    for r in range(n):
+        pos = 0
+        for e in range(ptr[r], ptr[r + 1]):
+            c = adj[e]
+            if c < 0 or c >= n or (e > ptr[r] and c <= adj[e - 1]):
+                return 2
+            if c == r:
+                pos = 1
+        if not pos:
+            return 3
+    for r in range(n):
+        for e in range(ptr[r], ptr[r + 1]):
+            c = adj[e]
+            pos = _find(ptr, adj, c, r)
+            if pos >= ptr[c + 1] or adj[pos] != r:
+                return 4
+    return 0
+
+
+_PATTERN_ERRORS = {1: "indptr must start at 0 and never decrease",
+                   2: "indices must lie in [0, n) and increase strictly within each row",
+                   3: "every diagonal entry must be in the pattern",
+                   4: "the pattern must be symmetric (both triangles stored)"}
+
+
 def _as_int32(a, name):
+    a = np.asarray(a)
+    if a.ndim != 1 or not (np.issubdtype(a.dtype, np.integer)):
+        raise ValueError(f"{name} must be a 1-D integer array")
+    if a.size and (a.min() < np.iinfo(np.intc).min or a.max() > np.iinfo(np.intc).max):
+        raise ValueError(f"{name} does not fit int32")
     return np.ascontiguousarray(a, dtype=np.intc)
 
 
@@ -456,7 +496,7 @@ cdef class SparsePlan:
 def analyse(indptr, indices):
     """Ordering and symbolic analysis of the full symmetric CSR pattern (indptr, indices):
     sorted int32, both triangles, every diagonal entry present (as _colouring._pattern
-    returns). Returns a SparsePlan."""
+    returns; checked here: ValueError otherwise). Returns a SparsePlan."""
     cdef int[::1] ip = _as_int32(indptr, "indptr"), ix = _as_int32(indices, "indices")
     cdef int n = <int>ip.shape[0] - 1
     cdef SparsePlan P = SparsePlan.__new__(SparsePlan)
@@ -482,10 +522,16 @@ def analyse(indptr, indices):
     P.n = n
     P.indptr = np.asarray(ip)
     P.indices = np.asarray(ix)
-    if n == 0:
-        raise ValueError("the pattern must have n >= 1")
+    if n <= 0:
+        raise ValueError("the pattern must have n >= 1 (indptr of length n + 1)")
+    if ip[n] != ix.shape[0] or ix.shape[0] == 0:
+        raise ValueError("indptr[-1] must equal len(indices)")
     pp = &ip[0]
     pa = &ix[0]
+    with nogil:
+        t = _check_pattern(n, pp, pa)
+    if t:
+        raise ValueError("analyse: " + _PATTERN_ERRORS[t])
     with nogil:
         _nd_order(n, pp, pa, &order[0], &x1[0], &x2[0], &x3[0], &x4[0], &x5[0], &x6[0], &xs[0])
         for k in range(n):
