@@ -141,10 +141,9 @@ cdef int _nd_order(int n, const int *ptr, const int *adj, int *order, int *mark,
     """Nested dissection (module docstring, 1): order[k] = the vertex eliminated k-th.
     Work arrays of n (+1) ints each; stk of 3 (n + 1). Returns 0."""
     cdef int i, v, u, e, j, t, lo, hi, label, size, count, nlev, nlev2, best, tries
-    cdef int nhub = 0, next_label = 1, sp = 0, stamp = 0, pos, jbest, best_kind, sepsize
-    cdef int nbelow, nabove, nsep, a_cnt, b_cnt, c0, c1, score_best, lab_a, lab_b
+    cdef int nhub = 0, next_label = 1, sp = 0, stamp = 0, pos, jbest, best_kind
+    cdef int nbelow, nabove, a_cnt, b_cnt, c0, c1, score_best, lab_a, lab_b
     cdef double hub_deg = 10.0 * sqrt(<double>n)
-    cdef bint touch_up, touch_down
     # hubs: taken out, ordered last by increasing degree
     for v in range(n):
         seen[v] = 0
@@ -154,7 +153,6 @@ cdef int _nd_order(int n, const int *ptr, const int *adj, int *order, int *mark,
             nhub += 1
         else:
             mark[v] = 0
-    # insertion sort is too slow for many hubs: a counting pass by degree instead
     if nhub > 0:
         _sort_by_key(tmp, nhub, ptr, queue)
         for i in range(nhub):
@@ -266,7 +264,6 @@ cdef int _nd_order(int n, const int *ptr, const int *adj, int *order, int *mark,
                     break
         nbelow = 0
         nabove = 0
-        nsep = 0
         for t in range(count):
             v = queue[t]
             if mark[v] == lab_a:
