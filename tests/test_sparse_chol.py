@@ -272,3 +272,26 @@ def test_concurrent_factorizations_agree():
 def test_analyse_rejects_a_bad_pattern(indptr, indices, match):
     with pytest.raises(ValueError, match=match):
         _sparse_chol.analyse(np.array(indptr), np.array(indices, dtype=int))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["diagonal", "off-diagonal"])
+def test_kernel_non_finite_values_fail_like_the_dense_kernel(bad, where):
+    # the Python layer refuses such values; the kernel itself must still stop with an error
+    # code (never 0 with a factor of garbage), the same code as the dense kernel's
+    from fastnewton import _linalg
+    A = _values(PATTERNS["grid-5"], seed=9)
+    ip, ix = _pattern(A)
+    n = A.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(ip))
+    hval = np.asarray(A[rows, ix]).ravel()
+    i, j = (5, 5) if where == "diagonal" else (6, 5)
+    e = ip[i] + np.searchsorted(ix[ip[i]:ip[i + 1]], j)
+    hval[e] = bad
+    dense = A.toarray()
+    dense[i, j] = bad
+    info_dense, _ = _linalg._modified_cholesky(dense, False, 1e-3)
+    plan = _sparse_chol.analyse(ip, ix)
+    info, tau = _sparse_chol._modified(plan, hval, 1e-3, np.empty(plan.factor_size))
+    assert info != 0 and tau == 0.0
+    assert info == info_dense
