@@ -10,6 +10,7 @@ from libc.string cimport strcmp
 from fastnewton._newton cimport newton_ops, newton_result
 from fastnewton._quasi_newton cimport (bfgs_ops, bfgs_result, lbfgs_ops, lbfgs_result,
                                        sr1_ops, sr1_result)
+from fastnewton._newton_cg cimport newton_cg_ops, newton_cg_result
 
 cdef method_entry REGISTRY[16]            # room for 16 methods
 cdef int COUNT = 0
@@ -30,10 +31,12 @@ _registry(b"newton", newton_ops(), newton_result)
 _registry(b"bfgs", bfgs_ops(), bfgs_result)
 _registry(b"lbfgs", lbfgs_ops(), lbfgs_result)
 _registry(b"sr1", sr1_ops(), sr1_result)
+_registry(b"newton-cg", newton_cg_ops(), newton_cg_result)
 
 
 cdef const method_entry *method_named(const char *name) noexcept nogil:
-    """The entry of the method called name ('newton', 'bfgs', 'lbfgs', 'sr1'), or NULL."""
+    """The entry of the method called name ('newton', 'bfgs', 'lbfgs', 'sr1', 'newton-cg'), or
+    NULL."""
     cdef int i
     for i in range(COUNT):
         if strcmp(REGISTRY[i].name, name) == 0:

@@ -66,11 +66,15 @@ _METHOD_OPTIONS = {
     "bfgs": dict(_COMMON, hess_inv0=None),
     "lbfgs": dict(_COMMON, memory=10),
     "sr1": dict(_COMMON, chol_beta=_CHOL_BETA, skip_r=1e-8),
+    # cg_maxiter None: max(20, min(n, 200)) (why: _newton_cg.pyx); fd 'forward': one gradient
+    # per Hessian-vector product
+    "newton-cg": dict(_COMMON, fd="forward", rel_step=None, cg_maxiter=None, forcing="ew2"),
 }
 # SciPy's names for some of the options above (L-BFGS-B's), per method
 _SCIPY_NAMES = {"lbfgs": {"maxcor": "memory", "maxls": "ls_maxiter", "iprint": "disp"}}
 # SciPy's spellings of the same methods
-_ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs"}
+_ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs", "newton_cg": "newton-cg",
+            "newtoncg": "newton-cg"}
 _DEFAULT_METHOD = "newton"
 
 
@@ -237,6 +241,14 @@ def _options(method, options, tol, n):
             raise ValueError(f"options['skip_r'] must be in [0, 1), got {o['skip_r']}")
     if "chol_beta" in o:
         o["chol_beta"] = _positive(o, "chol_beta", shown)
+    if "cg_maxiter" in o:
+        o["cg_maxiter"] = (max(20, min(n, 200)) if o["cg_maxiter"] is None
+                           else _integer(o, "cg_maxiter", shown, lo=1))
+    if "forcing" in o:
+        if not (isinstance(o["forcing"], str) and o["forcing"] in _api.FORCING_CODES):
+            raise ValueError(f"options['forcing'] must be one of "
+                             f"{', '.join(map(repr, _api.FORCING_CODES))}, got "
+                             f"{shown_value(o['forcing'])}")
     return o
 
 
@@ -593,7 +605,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     opts = _options(meth, options, tol, n)
     tally = []
     fun, jac_obj, grad_fd = _gradient(fun, jac, opts, n, tally)
-    if (hess is not None or hessp is not None) and meth != "newton":
+    if (hess is not None or hessp is not None) and meth not in ("newton", "newton-cg"):
         raise ValueError(f"method {method!r} learns the Hessian from steps: hess and hessp "
                          f"must be None")
     if isinstance(hess, str):
@@ -604,8 +616,11 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
                          f"got {hess!r}")
     if hessp is not None and not callable(hessp):
         raise ValueError(f"hessp must be a callable or None, got {hessp!r}")
-    if hess is not None or hessp is not None:
+    if meth == "newton" and (hess is not None or hessp is not None):
         hess = _dense_hessian(hess, hessp, n)
+        hessp = None
+    # Newton-CG: hess (one evaluation per iterate) or hessp, as given, multiplied, never
+    # densified (_api._HessProduct); hess first when both are given, as SciPy does
     obj = make_objective(fun, n, args, jac_obj)
     tally.append(obj)
     obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
@@ -623,10 +638,15 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
 
     allvecs = [x.copy()] if opts["return_all"] else None
     hook = _make_hook(callback, opts["disp"], allvecs)
-    out = _api._solve(meth, obj, x, g, f, opts, hess, hook)
+    out = _api._solve(meth, obj, x, g, f, opts, hess, hook, hessp)
     status, f = out["status"], out["f"]
     nfev = obj.nfev
     message = MESSAGES[status]
+    if meth == "newton-cg" and status == fn_status.FN_NONFINITE:
+        source = ("hess" if hess is not None else "hessp" if hessp is not None
+                  else "finite differences of the gradient")
+        message = (f"A non-finite value was met (in a Hessian-vector product from {source}); "
+                   f"x is the best point found.")
     if status == fn_status.FN_MAXITER and out["nit"] < opts["maxiter"]:
         message = MAXFUN_MESSAGE
     res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=nfev, njev=obj.njev,
@@ -643,6 +663,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         res.hess_inv = out["hess_inv"]
     elif meth == "sr1":
         res.hess = out["hess"]
+    elif meth == "newton-cg":
+        res.nhev = out.get("nhess", out["nhev"])
+        res.ncg = out["ncg"]
     else:
         S, Y = out["pairs"]
         res.hess_inv = LbfgsInverseHessian(S, Y) if len(S) else None
