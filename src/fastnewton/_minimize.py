@@ -666,6 +666,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     elif meth == "newton-cg":
         res.nhev = out.get("nhess", out["nhev"])
         res.ncg = out["ncg"]
+        res.ncurv = out["ncurv"]
     else:
         S, Y = out["pairs"]
         res.hess_inv = LbfgsInverseHessian(S, Y) if len(S) else None
