@@ -35,7 +35,7 @@ from fastnewton._engine cimport (fn_engine, solve_opts, engine_carve, engine_sta
 from fastnewton._methods cimport method_entry, method_entry_for
 from fastnewton._methods import METHODS
 from fastnewton._newton cimport newton_take_hessian
-from fastnewton._newton_cg cimport FORCING_EW2, FORCING_SQRT
+from fastnewton._newton_cg cimport FORCING_EW1, FORCING_EW2, FORCING_SQRT
 from fastnewton._quasi_newton cimport lbfgs_direction
 from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
 from fastnewton._validate import (C_INT_MAX, check_finite_grad, check_finite_value, integer,
@@ -51,7 +51,7 @@ cnp.import_array()
 
 BAND_AUTO_CODE = BAND_AUTO      # options["band"]: learn the Hessian's band (Python's name)
 # Newton-CG's options["forcing"]: the names minimize accepts and the kernel's codes
-FORCING_CODES = {"ew2": FORCING_EW2, "sqrt": FORCING_SQRT}
+FORCING_CODES = {"ew1": FORCING_EW1, "ew2": FORCING_EW2, "sqrt": FORCING_SQRT}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,9 +66,9 @@ _METHOD_OPTIONS = {
     "bfgs": dict(_COMMON, hess_inv0=None),
     "lbfgs": dict(_COMMON, memory=10),
     "sr1": dict(_COMMON, chol_beta=_CHOL_BETA, skip_r=1e-8),
-    # cg_maxiter None: max(20, min(n, 200)) (why: _newton_cg.pyx); fd 'forward': one gradient
-    # per Hessian-vector product
-    "newton-cg": dict(_COMMON, fd="forward", rel_step=None, cg_maxiter=None, forcing="ew2"),
+    # cg_maxiter None: 20 n (why: _newton_cg.pyx); fd 'forward': one gradient per
+    # Hessian-vector product
+    "newton-cg": dict(_COMMON, fd="forward", rel_step=None, cg_maxiter=None, forcing="sqrt"),
 }
 # SciPy's names for some of the options above (L-BFGS-B's), per method
 _SCIPY_NAMES = {"lbfgs": {"maxcor": "memory", "maxls": "ls_maxiter", "iprint": "disp"}}
@@ -242,7 +242,7 @@ def _options(method, options, tol, n):
     if "chol_beta" in o:
         o["chol_beta"] = _positive(o, "chol_beta", shown)
     if "cg_maxiter" in o:
-        o["cg_maxiter"] = (max(20, min(n, 200)) if o["cg_maxiter"] is None
+        o["cg_maxiter"] = (min(20 * n, C_INT_MAX) if o["cg_maxiter"] is None
                            else _integer(o, "cg_maxiter", shown, lo=1))
     if "forcing" in o:
         if not (isinstance(o["forcing"], str) and o["forcing"] in _api.FORCING_CODES):

@@ -3,8 +3,9 @@
 from fastnewton._engine cimport fn_engine, method_ops, solve_opts
 
 cdef enum:                    # solve_opts.forcing: the forcing sequence eta_k
-    FORCING_EW2 = 0           # Eisenstat & Walker's choice 2, safeguarded (the default)
+    FORCING_EW2 = 0           # Eisenstat & Walker's choice 2, safeguarded
     FORCING_SQRT = 1          # Nocedal & Wright (7.3): min(0.5, sqrt(||g||)) (SciPy's rule)
+    FORCING_EW1 = 2           # Eisenstat & Walker's choice 1, safeguarded
 
 cdef enum:                    # newton_cg_model.last_exit: how the last CG run ended
     CG_RESIDUAL = 0           # ||r|| <= eta ||g||
@@ -21,6 +22,8 @@ ctypedef struct newton_cg_model:
     double *fdw               # 2n: the finite-difference product's workspace
     double eta                # the forcing term of the last CG run
     double gprev              # ||g||_2 at the previous iterate; -1 before the first
+    double gg, gr, rr         # g^T g, g^T r, r^T r at the end of the last CG run (r = g + H z):
+                              # the linear model's gradient along the step, for choice 1
     Py_ssize_t nhev           # Hessian-vector products
     Py_ssize_t ncg            # CG iterations, all runs
     Py_ssize_t ncurv          # CG runs stopped by negative (or zero) curvature

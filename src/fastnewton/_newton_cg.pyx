@@ -27,32 +27,46 @@ convergent (N&W Theorem 3.2: the directions satisfy the angle condition when the
 iterations are bounded and H_k is uniformly positive definite near the iterates).
 
 Forcing sequence. The local rate follows eta_k (N&W Theorem 7.2): eta_k -> 0 gives superlinear
-convergence, eta_k = O(||g_k||) quadratic. Two choices (option ``forcing``):
+convergence, eta_k = O(||g_k||) quadratic. Three choices (option ``forcing``):
 
-* 'ew2' (the default): Eisenstat & Walker, "Choosing the forcing terms in an inexact Newton
-  method", SIAM J. Sci. Comput. 17 (1996) 16-32, choice 2 with their safeguard:
+* 'sqrt' (the default): N&W (7.3), eta_k = min(0.5, sqrt(||g_k||)), superlinear (the rule of
+  SciPy's newton-cg, which measures it in the 1-norm; here the 2-norm).
+* 'ew2': Eisenstat & Walker, "Choosing the forcing terms in an inexact Newton method", SIAM J.
+  Sci. Comput. 17 (1996) 16-32, choice 2 with their safeguard:
       eta_0 = 0.5;  eta_k = gamma (||g_k|| / ||g_{k-1}||)^alpha,  gamma = 0.9, alpha = 2;
       if gamma eta_{k-1}^alpha > 0.1:  eta_k = max(eta_k, gamma eta_{k-1}^alpha);
       eta_k = min(eta_k, eta_max),  eta_max = 0.9.
-  It solves loosely while the gradient falls slowly (far from the solution, where an exact
-  Newton step is wasted work) and tightly once it falls fast; with alpha = 2 the local rate
-  is quadratic (their Theorem 2.3, r-order 2). The safeguard stops eta from dropping
-  suddenly after one lucky step (oversolving).
-* 'sqrt': N&W (7.3) superlinear choice, eta_k = min(0.5, sqrt(||g_k||)), as SciPy's
-  newton-cg (which measures it in the 1-norm; here the 2-norm).
+  Loose while the gradient falls slowly, tight once it falls fast; r-order 2 locally (their
+  Theorem 2.3); the safeguard stops eta from dropping after one lucky step (oversolving).
+* 'ew1': their choice 1, eta_k = | ||g_k|| - ||g_{k-1} + a H_{k-1} p_{k-1}|| | / ||g_{k-1}||
+  (a the step length taken; the linear model's gradient (1 - a) g + a r from g^T g, g^T r,
+  r^T r kept at the end of CG), safeguarded by eta_{k-1}^((1 + sqrt 5) / 2) when that
+  exceeds 0.1, eta_0 = 0.5, at most eta_max.
 
-Both then take eta_k = min(eta_max, max(eta_k, 0.5 gtol / ||g_k||_2)) when gtol is measured in a
+Why 'sqrt' by default: over the 36 problems of fastnewton.testing plus extended Rosenbrock
+and Broyden tridiagonal at n = 10^4 (forward-difference products, gtol 1e-5), 'sqrt' took
+1,296 iterations and 3,560 products in all, 'ew2' 1,734 and 3,937, 'ew1' 1,897 and 5,762,
+all failing only on meyer. Choice 2 falls into a loop on valleys: slow progress keeps eta near
+eta_max, CG stops after a step or two, progress stays slow (chained_rosenbrock, n = 10: 563
+iterations against 84; 'ew2' with eta_max = 0.5 instead took 1,376 and 3,988 in all). 'ew2' does better where
+the gradient falls fast (Broyden tridiagonal at n = 10^6: 9 iterations and 34 products against
+13 and 29) and on some ill-conditioned runs.
+
+Every choice then takes eta_k = min(eta_max, max(eta_k, 0.5 gtol / ||g_k||_2)) when gtol is measured in a
 norm no larger than the 2-norm (the max norm, or p >= 2): CG need not make the linear model's
 gradient r much smaller than gtol, since the solve stops there (Kelley, *Iterative Methods for
 Linear and Nonlinear Equations*, SIAM 1995, (6.20), the same guard against oversolving at the
 last iteration).
 
-CG iteration cap (option ``cg_maxiter``, default max(20, min(n, 200))): CG on an n x n positive
-definite system ends in at most n steps in exact arithmetic, so more than n buys little; 20 at
-least, because rounding costs a few extra steps on an ill-conditioned small system; 200 at
-most, so that one Newton iteration costs at most 200 products however large n is (a truncated
-step from the Krylov space of dimension 200 is still a descent step, and the next iteration
-improves on it from a better point; the forcing term rarely asks for that many).
+CG iteration cap (option ``cg_maxiter``, default 20 n, SciPy's): the forcing term, not the cap,
+is what ends CG; the cap is the safeguard for a CG that cannot reach it. In exact arithmetic
+CG ends within n steps, but in floating point, on an ill-conditioned H and with
+finite-difference products, it needs several times n: a cap near n truncates every step and
+the outer iteration crawls. Measured on discrete_boundary_value, n = 100 (cond H ~ 1e7),
+gtol 1e-10, forward-difference products: cap n: 1867 iterations, 82,962 products; 2n: 162,
+13,661; 5n and 20n: 5 iterations, 1,378 products (n = 1000, gtol 1e-8: cap n 47 iterations,
+20n 3). Each CG iteration counts toward the signal poll, so a long CG run stays
+interruptible; at large n a caller who prefers bounded iterations sets cg_maxiter.
 
 Hessian-vector products. REQ_HESS is where the objective is reachable (``evaluate`` gets the
 fn_objective), so ``newton_cg_evaluate`` runs the whole CG loop there and leaves p in the
@@ -64,7 +78,7 @@ eps^(1/3)), counted in nfev / njev like Newton's finite-difference Hessians. A n
 product (d^T H d not finite) stops the solve with FN_NONFINITE; each CG iteration counts
 toward the objective's signal poll (obj_tick).
 """
-from libc.math cimport sqrt, pow, fmax, fmin, isfinite, INFINITY
+from libc.math cimport sqrt, pow, fabs, fmax, fmin, isfinite, INFINITY
 from libc.string cimport memcpy, memset
 
 from fastnewton._objective cimport (fn_objective, obj_tick, FN_NONFINITE, FN_USER_ERROR)
@@ -79,6 +93,7 @@ cdef double EW_ALPHA = 2.0
 cdef double EW_ETA0 = 0.5
 cdef double EW_SAFEGUARD = 0.1
 cdef double ETA_MAX = 0.9
+cdef double EW1_GUARD_EXP = 1.618033988749895     # (1 + sqrt 5) / 2
 
 
 cdef Py_ssize_t newton_cg_carve(int n, const solve_opts *opt, double *base) noexcept nogil:
@@ -142,10 +157,12 @@ cdef int truncated_cg(int n, const double *g, double eta, int maxiter,
         if curv <= 0.0:
             exit[0] = CG_CURVATURE
             if j == 0:
-                # steepest descent, scaled by the size of the curvature met (z = 0 so far)
+                # steepest descent, scaled by the size of the curvature met (z = 0 so far);
+                # r follows z (r = g + H z)
                 alpha = rr / -curv if curv < 0.0 else 1.0
                 for i in range(n):
                     z[i] = alpha * d[i]
+                    r[i] += alpha * hd[i]
             return 0
         alpha = rr / curv
         for i in range(n):
@@ -191,11 +208,21 @@ cdef int _product(const double *v, double *out, void *data) noexcept nogil:
 
 cdef double _forcing(fn_engine *e, newton_cg_model *m, double gn) noexcept nogil:
     """eta_k for the iterate whose gradient has 2-norm gn (module docstring)."""
-    cdef double eta, guard
+    cdef double eta, guard, a, lin
     if e.opt.forcing == FORCING_SQRT:
         eta = fmin(0.5, sqrt(gn))
     elif m.gprev < 0.0:
         eta = EW_ETA0
+    elif e.opt.forcing == FORCING_EW1:
+        # | ||g_k|| - ||g_{k-1} + a H p_{k-1}|| | / ||g_{k-1}||, a the step length taken:
+        # g + a H p = (1 - a) g + a r
+        a = e.ls.res.alpha
+        lin = sqrt(fmax(0.0, (1.0 - a) * (1.0 - a) * m.gg + 2.0 * a * (1.0 - a) * m.gr
+                        + a * a * m.rr))
+        eta = fabs(gn - lin) / m.gprev
+        guard = pow(m.eta, EW1_GUARD_EXP)
+        if guard > EW_SAFEGUARD:
+            eta = fmax(eta, guard)
     else:
         eta = EW_GAMMA * pow(gn / m.gprev, EW_ALPHA)
         guard = EW_GAMMA * pow(m.eta, EW_ALPHA)
@@ -224,6 +251,9 @@ cdef int newton_cg_evaluate(fn_objective *o, fn_engine *e) noexcept nogil:
                           _product, &ctx, &m.ncg, &m.last_exit)
     if m.last_exit == CG_CURVATURE:
         m.ncurv += 1
+    m.gg = gn * gn
+    m.gr = dot(e.n, e.g, m.r)
+    m.rr = dot(e.n, m.r, m.r)
     return status
 
 
