@@ -11,6 +11,7 @@ cdef enum:                    # newton_cg_model.last_exit: how the last CG run e
     CG_RESIDUAL = 0           # ||r|| <= eta ||g||
     CG_CURVATURE = 1          # d^T H d <= 0 met
     CG_MAXITER = 2            # cg_maxiter iterations
+    CG_STALLED = 3            # the quadratic model stopped falling (Nash & Sofer's test)
 
 # Newton-CG's part of the workspace (newton_cg_carve): this struct, then z, r, d, hd (n each),
 # fdw (2n). O(n) doubles: no n x n matrix anywhere.

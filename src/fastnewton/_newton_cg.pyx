@@ -16,6 +16,13 @@ and stops at the first of
   p = (g^T g / |g^T H g|) (-g) when g^T H g < 0, the step at which the model's curvature
   term equals its slope term in size (SciPy's Newton-CG scales it so too), and -g when
   g^T H g = 0. The first trial step is capped by the engine (CAP_X) either way;
+* the quadratic model q(z) = g^T z + z^T H z / 2 stalls, from the 10th CG iteration on:
+  j (q_j - q_{j-1}) >= c q_j with c = 0.5, the last step's decrease below half the average
+  decrease so far (Nash & Sofer, "Assessing a search direction within a truncated-Newton
+  method", Oper. Res. Lett. 9 (1990) 219-221; the decrease is alpha_j r_j^T r_j / 2, free
+  from CG's own numbers): p = the last z. Why: on an ill-conditioned H with
+  finite-difference products the residual test may never be met (the products' noise is a
+  floor under ||r||), and CG would run to the cap for nothing (below);
 * cg_maxiter iterations: p = the last z.
 
 Every z_j with j >= 1 is a descent direction (N&W section 7.1: z_j minimizes the quadratic
@@ -65,8 +72,15 @@ finite-difference products, it needs several times n: a cap near n truncates eve
 the outer iteration crawls. Measured on discrete_boundary_value, n = 100 (cond H ~ 1e7),
 gtol 1e-10, forward-difference products: cap n: 1867 iterations, 82,962 products; 2n: 162,
 13,661; 5n and 20n: 5 iterations, 1,378 products (n = 1000, gtol 1e-8: cap n 47 iterations,
-20n 3). Each CG iteration counts toward the signal poll, so a long CG run stays
-interruptible; at large n a caller who prefers bounded iterations sets cg_maxiter.
+20n 3). Those runs predate the stall test; the cap alone is no guard at large n:
+discrete_boundary_value at n = 10^4 (cond H ~ 1e15), gtol 1e-9, ran one CG of 200,000
+products (29 s) that never met its residual test. With the stall test: 3,551 products in all,
+0.4 s. The test starts at the 10th CG iteration because from the first it cut short useful CG
+runs on the small problems: over the 36 problems above plus the two at n = 10^4, 11,192
+iterations instead of 1,296; from the 10th, 1,301 and 3,611 products (against 3,560 without
+it). It costs some small ill-conditioned runs (discrete_boundary_value, n = 100, gtol 1e-10:
+19,718 products against 1,378). Each CG iteration counts toward the signal poll, so a long CG
+run stays interruptible; a caller who wants a hard bound sets cg_maxiter.
 
 Hessian-vector products. REQ_HESS is where the objective is reachable (``evaluate`` gets the
 fn_objective), so ``newton_cg_evaluate`` runs the whole CG loop there and leaves p in the
@@ -93,6 +107,8 @@ cdef double EW_ALPHA = 2.0
 cdef double EW_ETA0 = 0.5
 cdef double EW_SAFEGUARD = 0.1
 cdef double ETA_MAX = 0.9
+cdef double NS_C = 0.5                              # Nash & Sofer's c_q
+cdef int NS_MIN = 10
 cdef double EW1_GUARD_EXP = 1.618033988749895     # (1 + sqrt 5) / 2
 
 
@@ -138,7 +154,7 @@ cdef int truncated_cg(int n, const double *g, double eta, int maxiter,
     FN_NONFINITE (d^T H d not finite). z, r, d, hd: n doubles each."""
     cdef int i, j, status
     cdef Py_ssize_t nn = n
-    cdef double rr, rr_new, curv, alpha, beta, tol
+    cdef double rr, rr_new, curv, alpha, beta, tol, q = 0.0, dq
     memset(z, 0, nn * sizeof(double))
     for i in range(n):
         r[i] = g[i]
@@ -171,6 +187,12 @@ cdef int truncated_cg(int n, const double *g, double eta, int maxiter,
         rr_new = dot(n, r, r)
         if sqrt(rr_new) <= tol:
             exit[0] = CG_RESIDUAL
+            return 0
+        # the quadratic model q(z) = g^T z + z^T H z / 2 falls by alpha r^T r / 2 per step
+        dq = -0.5 * alpha * rr
+        q += dq
+        if j + 1 >= NS_MIN and (j + 1) * dq >= NS_C * q:       # both sides <= 0
+            exit[0] = CG_STALLED
             return 0
         beta = rr_new / rr
         rr = rr_new
