@@ -485,7 +485,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         Extra arguments passed to `fun`, `jac`, `hess` and `hessp`.
     method : str or None, optional
         ``'newton'`` (None: the default), ``'bfgs'``, ``'lbfgs'`` (also ``'l-bfgs-b'``),
-        ``'sr1'``; case-insensitive. SciPy's default is BFGS (L-BFGS-B with bounds); ours is
+        ``'sr1'``, ``'newton-cg'`` (truncated Newton: CG on Hessian-vector products, O(n)
+        memory, no n x n matrix); case-insensitive. SciPy's default is BFGS (L-BFGS-B with bounds); ours is
         Newton because fastnewton exists to make the Newton iteration cheap: with exact or
         finite-difference Hessians it converges quadratically and needs far fewer
         iterations, and a Hessian costs 2n gradients at most (2(2k + 1) for a band of
@@ -499,15 +500,17 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         a Python `fun` that accepts complex x (n values of f per gradient, counted in
         ``nfev``; a LowLevelCallable: ValueError).
     hess : callable or None, optional
-        Newton only: ``hess(x, *args)`` returning an (n, n) ndarray, np.matrix,
-        scipy.sparse matrix or LinearOperator (densified). None: finite differences of the
-        gradient (scheme by option ``fd``), or of values when there is no gradient; also
-        '2-point' / '3-point'. The quasi-Newton methods learn the Hessian from steps: a
+        Newton and Newton-CG: ``hess(x, *args)`` returning an (n, n) ndarray, np.matrix,
+        scipy.sparse matrix or LinearOperator (Newton densifies it; Newton-CG evaluates it
+        once per iterate and only multiplies it by vectors). None: finite differences of
+        the gradient (scheme by option ``fd``), or of values when there is no gradient;
+        also '2-point' / '3-point'. The quasi-Newton methods learn the Hessian from steps: a
         `hess` is a ValueError there (SciPy warns and ignores it).
     hessp : callable or None, optional
-        Newton only, when `hess` is None: ``hessp(x, p, *args) -> H p``; the Hessian is built
-        from the n products with the unit vectors (n calls per Hessian), then factored as
-        any other. Other methods: ValueError.
+        Newton and Newton-CG, when `hess` is None: ``hessp(x, p, *args) -> H p``, an array
+        of n entries. Newton builds the Hessian from the n products with the unit vectors
+        (n calls per Hessian), then factors it as any other; Newton-CG calls it once per CG
+        iteration. Other methods: ValueError.
     bounds : None, sequence of (min, max) pairs, or scipy.optimize.Bounds, optional
         Accepted only when every bound is infinite (or None), which SciPy's L-BFGS-B treats
         as no bounds; a finite bound is a ValueError: the methods are unconstrained.
@@ -563,8 +566,19 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         ``maxls`` (= ls_maxiter; per phase here), ``iprint`` (>= 0: disp; a `disp` that
         is not None overrides it, as in SciPy).
 
-        SR1: also ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError
-        (SciPy warns).
+        SR1: also ``chol_beta`` and ``skip_r`` (1e-8).
+
+        Newton-CG: also ``fd`` ('forward', the default: one gradient per Hessian-vector
+        product; 'central': two), ``rel_step`` (None: optimal; the products' relative
+        step), ``cg_maxiter`` (None: 20 n; CG iterations per Newton iteration),
+        ``forcing`` ('sqrt', the default: CG stops at ``||r|| <= eta ||g||`` with
+        ``eta = min(0.5, sqrt(||g||))``, Nocedal & Wright (7.3); 'ew2', 'ew1': Eisenstat and
+        Walker's choices 2 and 1). CG also stops at the first direction of negative
+        curvature (the first step then is steepest descent) and when the quadratic model
+        stalls; the reasoning and measurements open ``_newton_cg.pyx``. SciPy's newton-cg
+        ``xtol`` and ``eps`` mean what they mean for every method here (see Newton).
+
+        An unknown name is a TypeError (SciPy warns).
 
     Returns
     -------
@@ -573,9 +587,13 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         ``success``, ``message``; Newton adds ``hess`` (the last Hessian evaluated, at the
         iterate before x; sparse CSR with an int ``hess_bandwidth``) and ``nhev``, BFGS
         ``hess_inv`` (dense), L-BFGS ``hess_inv`` (a ``LbfgsInvHessProduct`` from the gamma I
-        start the iteration used), SR1 ``hess`` (the approximation B); ``allvecs`` with
+        start the iteration used), SR1 ``hess`` (the approximation B), Newton-CG ``nhev``
+        (calls of `hess`, or Hessian-vector products: `hessp` calls or finite differences,
+        whose gradients also count in ``njev``), ``ncg`` (CG iterations, one product each)
+        and ``ncurv`` (CG runs ended by negative curvature); ``allvecs`` with
         ``return_all``. Status codes: 0 gradient tolerance, 1 maxiter or maxfun, 2 line
-        search failed, 3 non-finite value, 4 the callback raised StopIteration (SciPy
+        search failed, 3 non-finite value (Newton-CG: in a Hessian-vector product, the
+        message names its source), 4 the callback raised StopIteration (SciPy
         overwrites its methods' status with 99 then; ours keeps one table, shared with the
         C header), 5 step or f tolerance (xtol, xrtol, ftol; success, where SciPy says 0),
         9 f appears unbounded below. Any stop returns the best finite point found; no
@@ -692,7 +710,7 @@ def scipy_method(method="newton"):
     ----------
     method : str, optional
         A method name as for `minimize`: ``'newton'`` (default), ``'bfgs'``, ``'lbfgs'``,
-        ``'sr1'``.
+        ``'sr1'``, ``'newton-cg'``.
 
     Returns
     -------
