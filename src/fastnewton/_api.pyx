@@ -326,8 +326,9 @@ cdef object _workspace(const method_entry *entry, int n, solve_opts *opt, str me
     lbfgs = _gb(engine_carve(_entry("lbfgs").ops, n, &alt, NULL).size)
     raise ValueError(
         f"method={method!r} at n={n} stores n x n matrices: a workspace of {need}, more than "
-        f"{have}; method='lbfgs' needs {lbfgs} (memory=10)"
-        + (", and method='newton' with an int options['hess_bandwidth'] stores only the band"
+        f"{have}; method='lbfgs' needs {lbfgs} (memory=10), method='newton-cg' O(n)"
+        + (", and method='newton' with options['hess_sparsity'] (the Hessian's pattern) or "
+           "an int options['hess_bandwidth'] stores no n x n matrix"
            if method == "newton" else ""))
 
 

@@ -76,6 +76,13 @@ _SCIPY_NAMES = {"lbfgs": {"maxcor": "memory", "maxls": "ls_maxiter", "iprint": "
 _ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs", "newton_cg": "newton-cg",
             "newtoncg": "newton-cg"}
 _DEFAULT_METHOD = "newton"
+# Newton with the default hess_bandwidth='auto' and nothing else said of the Hessian (no hess,
+# hessp or pattern) starts from a dense finite-difference Hessian: 8 n^2 bytes, 2n gradients
+# and n^3 / 3 flops to factor. Above this n (0.8 GB, ~3e11 flops) that first Hessian would
+# dominate or exhaust memory, so minimize solves by Newton-CG instead, which needs O(n) memory
+# and one gradient per Hessian-vector product, and says so in res.message. An explicit
+# hess_bandwidth=None keeps the dense path (a ValueError where it does not fit in memory).
+_AUTO_DENSE_MAX_N = 10_000
 
 
 def _method_name(method):
@@ -565,7 +572,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         int k: banded from the start, the caller vouching that ``H[i, j] = 0`` for ``|i - j| > k``,
         unchecked, and no n x n matrix is allocated. A banded Hessian costs 2(2k + 1)
         gradients instead of 2n, and its factorization O(n k^2) instead of O(n^3). Bands
-        need `jac` and no `hess`; 'auto' is then dense), ``hess_sparsity`` (None; a
+        need `jac` and no `hess`; 'auto' is then dense. Above n = 10,000, 'auto' with no
+        `hess`, `hessp` or ``hess_sparsity`` does not start dense: the solve is Newton-CG's
+        (``method='newton-cg'``, O(n) memory), and ``res.message`` says so), ``hess_sparsity`` (None; a
         scipy.sparse matrix or 2-D array whose nonzero entries are the Hessian's pattern,
         the symmetric closure and the diagonal added: the Hessian then comes from one
         gradient difference per group of a star colouring of the pattern (two for central
@@ -659,6 +668,17 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         hessp = None
     # Newton-CG: hess (one evaluation per iterate) or hessp, as given, multiplied, never
     # densified (_api._HessProduct); hess first when both are given, as SciPy does
+    switched = None
+    if (meth == "newton" and n > _AUTO_DENSE_MAX_N and opts["band"] == _api.BAND_AUTO_CODE
+            and opts.get("sparse_plan") is None and hess is None and hessp is None):
+        meth = "newton-cg"
+        switched = (f" (method='newton' at n = {n} with no Hessian, pattern or band given "
+                    f"would start from a dense {n} x {n} finite-difference Hessian; solved by "
+                    f"Newton-CG instead: give options['hess_sparsity'] for Newton with a "
+                    f"sparse Hessian, or method='newton-cg' to choose this)")
+        valid = _METHOD_OPTIONS[meth]
+        opts = _options(meth, {k: v for k, v in _option_dict(options).items() if k in valid},
+                        tol, n)
     obj = make_objective(fun, n, args, jac_obj)
     tally.append(obj)
     obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
@@ -691,6 +711,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
                    f"x is the best point found.")
     if status == fn_status.FN_MAXITER and out["nit"] < opts["maxiter"]:
         message = MAXFUN_MESSAGE
+    if switched:
+        message += switched
     res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=nfev, njev=obj.njev,
                          status=status, message=message,
                          success=status in (fn_status.FN_CONVERGED, fn_status.FN_CONVERGED_STEP))
