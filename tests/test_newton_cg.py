@@ -460,6 +460,38 @@ def test_c_objective_solve(cmin):
     assert res.nit == ref.nit and np.allclose(res.x, ref.x, rtol=0, atol=1e-8)
 
 
+def test_c_hessp(cmin):
+    """A LowLevelCallable hessp (fn_hessp): the same iterates as the same products from
+    Python; with a C objective too, the whole solve runs in C."""
+    import ctypes
+    prob = _problems.get("extended_rosenbrock", 100)
+    chessp = cmin.llc("ext_rosen_hessp")
+    res = fastnewton.minimize(prob.fun, prob.x0, jac=prob.grad, hessp=chessp,
+                              method="newton-cg")
+    ref = fastnewton.minimize(prob.fun, prob.x0, jac=prob.grad, method="newton-cg",
+                              hessp=lambda x, v: prob.hess(x) @ v)
+    assert res.status == 0 and res.nit == ref.nit and res.ncg == ref.ncg
+    assert np.allclose(res.x, ref.x, rtol=0, atol=1e-10)
+    allc = fastnewton.minimize(cmin.llc("ext_rosen_fg"), prob.x0, hessp=chessp,
+                               method="newton-cg")
+    assert allc.status == 0 and gmax(prob.grad(allc.x)) <= GTOL
+    # a non-zero return stops the solve: RuntimeError naming hessp
+    fail = ctypes.c_int(5)
+    failing = cmin.llc("ext_rosen_hessp", ctypes.cast(ctypes.pointer(fail), ctypes.c_void_p))
+    with pytest.raises(RuntimeError, match="hessp"):
+        fastnewton.minimize(prob.fun, prob.x0, jac=prob.grad, hessp=failing,
+                            method="newton-cg")
+    # a LowLevelCallable of another signature, or for another method, or with args
+    with pytest.raises(ValueError, match="hessp.*signature"):
+        fastnewton.minimize(prob.fun, prob.x0, jac=prob.grad, method="newton-cg",
+                            hessp=cmin.llc("ext_rosen_fg"))
+    with pytest.raises(ValueError, match="hessp"):
+        fastnewton.minimize(prob.fun, prob.x0, jac=prob.grad, hessp=chessp, method="newton")
+    with pytest.raises(ValueError, match="args"):
+        fastnewton.minimize(lambda x, a: prob.fun(x), prob.x0, args=(1,),
+                            jac=lambda x, a: prob.grad(x), hessp=chessp, method="newton-cg")
+
+
 # ---------------------------------------------------------------------------------------------
 # n = 10^6 (issue 13 item 4): vectorized gradients, products by forward differences; a few
 # seconds each

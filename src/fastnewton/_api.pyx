@@ -17,6 +17,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.math cimport isfinite, INFINITY
 from libc.string cimport memcmp, memcpy
+from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
 from scipy import LowLevelCallable
 from scipy.sparse import issparse
 from scipy.sparse.linalg import LinearOperator
@@ -37,6 +38,7 @@ from fastnewton._methods import METHODS
 from fastnewton._newton cimport newton_take_hessian
 from fastnewton._sparse_newton cimport SparseNewtonPlan
 from fastnewton._newton_cg cimport FORCING_EW1, FORCING_EW2, FORCING_SQRT
+from fastnewton.fastnewton_h cimport fn_hessp
 from fastnewton._quasi_newton cimport lbfgs_direction
 from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
 from fastnewton._validate import (C_INT_MAX, check_finite_grad, check_finite_value, integer,
@@ -53,6 +55,18 @@ cnp.import_array()
 BAND_AUTO_CODE = BAND_AUTO      # options["band"]: learn the Hessian's band (Python's name)
 # Newton-CG's options["forcing"]: the names minimize accepts and the kernel's codes
 FORCING_CODES = {"ew1": FORCING_EW1, "ew2": FORCING_EW2, "sqrt": FORCING_SQRT}
+# the signatures a LowLevelCallable hessp may have (csrc/fastnewton.h's fn_hessp)
+HESSP_SIGNATURES = ("int (int, const double *, const double *, double *, void *)",
+                    "int (int, double *, double *, double *, void *)")
+
+
+def hessp_signature(llc):
+    """The normalized signature of a LowLevelCallable hessp, or ValueError naming hessp."""
+    sig = " ".join(llc.signature.split())
+    if sig not in HESSP_SIGNATURES:
+        raise ValueError(f"hessp: unsupported LowLevelCallable signature {sig!r}; accepted "
+                         "signatures are: " + "; ".join(HESSP_SIGNATURES))
+    return sig
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +285,14 @@ cdef object _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
     if method == METHODS["newton-cg"]:
         if hess is None and hessp is None:
             return None
+        if hess is None and isinstance(hessp, LowLevelCallable):
+            # a C function: called directly, no GIL (its user_data passed through)
+            hessp_signature(hessp)
+            cap = tuple.__getitem__(hessp, 0)
+            opt.hessp = <fn_hessp>PyCapsule_GetPointer(cap, PyCapsule_GetName(cap))
+            opt.hessp_data = PyCapsule_GetContext(cap)
+            keep.append(hessp)
+            return None
         hp = _HessProduct()
         hp.from_hess = hess is not None
         hp.name = "hess" if hp.from_hess else "hessp"
@@ -318,6 +340,9 @@ cdef object _workspace(const method_entry *entry, int n, solve_opts *opt, str me
         raise ValueError(
             f"options['memory']={o['memory']} at n={n} needs a workspace of {need}, more than "
             f"{have}; memory=10 needs {_gb(engine_carve(entry.ops, n, &alt, NULL).size)}")
+    if method == "newton-cg":
+        raise ValueError(f"method='newton-cg' at n={n} needs a workspace of {need} (9n "
+                         f"doubles), more than {have}")
     if method == "newton" and opt.band >= 0:
         raise ValueError(f"options['hess_bandwidth']={opt.band} at n={n} needs a workspace of "
                          f"{need}, more than {have}; a narrower band needs less")

@@ -488,8 +488,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     Same signature as ``scipy.optimize.minimize``; the arguments SciPy's BFGS, L-BFGS-B and
     Newton-type methods take have SciPy's meaning here (with SciPy's option names, below).
     The iteration runs in a compiled loop without the GIL; the GIL is taken only to call
-    Python functions (`fun`, `jac`, `hess`, `callback`). With a ``scipy.LowLevelCallable``
-    objective and no Python `hess` or `callback`, the whole solve runs without the GIL.
+    Python functions (`fun`, `jac`, `hess`, `hessp`, `callback`). With a
+    ``scipy.LowLevelCallable`` objective and no Python `hess`, `hessp` or `callback`, the whole
+    solve runs without the GIL.
 
     Parameters
     ----------
@@ -528,7 +529,10 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         Newton and Newton-CG, when `hess` is None: ``hessp(x, p, *args) -> H p``, an array
         of n entries. Newton builds the Hessian from the n products with the unit vectors
         (n calls per Hessian), then factors it as any other; Newton-CG calls it once per CG
-        iteration. Other methods: ValueError.
+        iteration, and also takes a ``scipy.LowLevelCallable`` with signature
+        ``int (int n, const double *x, const double *v, double *hv, void *user_data)``
+        (``double *`` for x and v accepted too; returns 0, or non-zero to stop the solve: a
+        RuntimeError), called without the GIL. Other methods: ValueError.
     bounds : None, sequence of (min, max) pairs, or scipy.optimize.Bounds, optional
         Accepted only when every bound is infinite (or None), which SciPy's L-BFGS-B treats
         as no bounds; a finite bound is a ValueError: the methods are unconstrained.
@@ -661,8 +665,16 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     elif hess is not None and not callable(hess):
         raise ValueError(f"hess must be a callable, None, '2-point' or '3-point', "
                          f"got {hess!r}")
-    if hessp is not None and not callable(hessp):
-        raise ValueError(f"hessp must be a callable or None, got {hessp!r}")
+    if isinstance(hessp, LowLevelCallable):
+        if meth != "newton-cg":
+            raise ValueError("hessp: a LowLevelCallable is taken by method 'newton-cg' only")
+        if not (isinstance(args, tuple) and len(args) == 0):
+            raise ValueError("args cannot be used with a LowLevelCallable hessp: pass "
+                             "user_data")
+        _api.hessp_signature(hessp)
+    elif hessp is not None and not callable(hessp):
+        raise ValueError(f"hessp must be a callable, a LowLevelCallable or None, got "
+                         f"{hessp!r}")
     if meth == "newton" and (hess is not None or hessp is not None):
         hess = _dense_hessian(hess, hessp, n)
         hessp = None
@@ -703,6 +715,10 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     out = _api._solve(kernel, obj, x, g, f, opts, hess, hook, hessp)
     status, f = out["status"], out["f"]
     nfev = obj.nfev
+    if status == fn_status.FN_USER_ERROR:
+        # only a C hessp stops a solve this way without an exception (a Python one raised)
+        raise RuntimeError("hessp (a LowLevelCallable) returned a non-zero status: the "
+                           "solve stopped at its last iterate")
     message = MESSAGES[status]
     if meth == "newton-cg" and status == fn_status.FN_NONFINITE:
         source = ("hess" if hess is not None else "hessp" if hessp is not None

@@ -56,7 +56,7 @@ and Broyden tridiagonal at n = 10^4 (forward-difference products, gtol 1e-5), 's
 all failing only on meyer. Choice 2 falls into a loop on valleys: slow progress keeps eta near
 eta_max, CG stops after a step or two, progress stays slow (chained_rosenbrock, n = 10: 563
 iterations against 84; 'ew2' with eta_max = 0.5 instead took 1,376 and 3,988 in all). 'ew2' does better where
-the gradient falls fast (Broyden tridiagonal at n = 10^6: 9 iterations and 34 products against
+the gradient falls fast (Broyden tridiagonal at n = 10^6: 10 iterations and 35 products against
 13 and 29) and on some ill-conditioned runs.
 
 Every choice then takes eta_k = min(eta_max, max(eta_k, 0.5 gtol / ||g_k||_2)) when gtol is measured in a
