@@ -33,6 +33,7 @@ from fastnewton._engine cimport (fn_engine, solve_opts, engine_carve, engine_sta
 from fastnewton._methods cimport method_entry, method_entry_for
 from fastnewton._methods import METHODS
 from fastnewton._newton cimport newton_take_hessian
+from fastnewton._sparse_newton cimport SparseNewtonPlan
 from fastnewton._quasi_newton cimport lbfgs_direction
 from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
 from fastnewton._validate import (C_INT_MAX, check_finite_grad, check_finite_value, integer,
@@ -186,6 +187,11 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
     _ls_params(&opt.ls, o["c1"], o["c2"], o["amax"], o["ls_maxiter"])
     opt.hess = NULL
     opt.hess_data = NULL
+    opt.sparse = NULL
+    cdef SparseNewtonPlan plan = o.get("sparse_plan")
+    if plan is not None:
+        keep.append(plan)
+        opt.sparse = &plan.c
     cdef _Callback cb
     if hess is not None:
         cb = _bind(_Hessian(), obj, hess, keep)

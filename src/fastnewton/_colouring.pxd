@@ -21,3 +21,25 @@ cdef int fd_hessian_coloured(fn_objective *o, const double *x, const double *g0,
                              const signed char *own, double *hval, int method,
                              double rel_step, double *xw, double *gw1, double *gw2,
                              double *steps, double *raw) noexcept nogil
+
+# A pattern made ready once (ColouredPattern): the symmetric closure with the diagonal as sorted
+# CSR, the groups as CSR (group c: gmem[gptr[c]:gptr[c+1]]), the recovery plan.
+ctypedef struct colour_plan:
+    int n
+    int ngroups
+    Py_ssize_t nnz
+    const int *indptr
+    const int *indices
+    const int *gptr
+    const int *gmem
+    const int *transpose
+    const signed char *own
+
+cdef class ColouredPattern:
+    cdef colour_plan c
+    cdef readonly object indptr, indices, colours, gptr, gmem, transpose, own
+    cdef readonly int ngroups
+
+cdef int fd_hessian_planned(fn_objective *o, const double *x, const double *g0,
+                            const colour_plan *P, double *hval, int method, double rel_step,
+                            double *work) noexcept nogil

@@ -528,63 +528,94 @@ def hessian_groups(sparsity):
     return int(k), colours.astype(np.intp)
 
 
+cdef class ColouredPattern:
+    """A sparsity pattern made ready for coloured finite-difference Hessians, once: its
+    symmetric closure with the diagonal (sorted int32 CSR), the star colouring's groups (as
+    CSR: the columns of group c are gmem[gptr[c]:gptr[c+1]]) and the recovery plan. ``c``
+    points into the arrays held here, for the kernels (fd_hessian_planned)."""
+
+    def __init__(self, sparsity, n=None, name="sparsity"):
+        indptr, indices = _pattern(sparsity, n, name)
+        ngroups, colours = _colour_pattern(indptr, indices)
+        N = indptr.shape[0] - 1
+        nnz = indices.shape[0]
+        self.indptr, self.indices, self.colours = indptr, indices, colours
+        self.ngroups = ngroups
+        self.gmem = np.ascontiguousarray(np.argsort(colours, kind="stable"), dtype=np.intc)
+        self.gptr = np.zeros(ngroups + 1, dtype=np.intc)
+        np.cumsum(np.bincount(colours, minlength=ngroups), out=self.gptr[1:])
+        self.transpose = np.empty(nnz, dtype=np.intc)
+        self.own = np.empty(nnz, dtype=np.int8)
+        iw = np.empty(2 * ngroups + N, dtype=np.intc)
+        cdef int[::1] ip = indptr, ix = indices, cl = colours, tr = self.transpose
+        cdef int[::1] gp = self.gptr, gm = self.gmem, iwv = iw
+        cdef signed char[::1] ow = self.own
+        cdef int ng = ngroups, bad, nn = N
+        with nogil:
+            bad = recovery_plan(nn, &ip[0], &ix[0], &cl[0], ng, &tr[0], &ow[0], &iwv[0],
+                                &iwv[ng], &iwv[2 * ng])
+        if bad:
+            raise RuntimeError("internal error: the colouring is not a star colouring")
+        self.c.n = nn
+        self.c.ngroups = ng
+        self.c.nnz = nnz
+        self.c.indptr = &ip[0]
+        self.c.indices = &ix[0]
+        self.c.gptr = &gp[0]
+        self.c.gmem = &gm[0]
+        self.c.transpose = &tr[0]
+        self.c.own = &ow[0]
+
+    def matrix(self, hval):
+        """The scipy.sparse CSR matrix with values hval (nnz, in this pattern's order)."""
+        import scipy.sparse as sp
+        N = self.c.n
+        return sp.csr_matrix((hval, self.indices, self.indptr), shape=(N, N))
+
+
+cdef int fd_hessian_planned(fn_objective *o, const double *x, const double *g0,
+                            const colour_plan *P, double *hval, int method, double rel_step,
+                            double *work) noexcept nogil:
+    """fd_hessian_coloured on a ColouredPattern's plan; work: 4n + nnz doubles."""
+    cdef Py_ssize_t n = P.n
+    return fd_hessian_coloured(o, x, g0, P.indptr, P.indices, P.gptr, P.gmem, P.ngroups,
+                               P.transpose, P.own, hval, method, rel_step, work, work + n,
+                               work + 2 * n, work + 3 * n, work + 4 * n)
+
+
 def _hessian_sparse(Objective obj, x, sparsity, int m, double r):
     """The sparse path of fastnewton.hessian: obj has a gradient; x a float64 point of size
     n. Returns a scipy.sparse.csr_matrix on the symmetric closure of the pattern plus the
     diagonal."""
-    import scipy.sparse as sp
-    cdef Py_ssize_t N = obj.c.n
-    cdef int n = <int>N
-    indptr, indices = _pattern(sparsity, N)
-    ngroups, colours = _colour_pattern(indptr, indices)
-    cdef Py_ssize_t nnz = indices.shape[0]
-    # groups as CSR: gmem[gptr[c]:gptr[c+1]] = the columns of colour c
-    gmem = np.ascontiguousarray(np.argsort(colours, kind="stable"), dtype=np.intc)
-    gptr = np.zeros(ngroups + 1, dtype=np.intc)
-    np.cumsum(np.bincount(colours, minlength=ngroups), out=gptr[1:])
-    transpose = np.empty(nnz, dtype=np.intc)
-    own = np.empty(nnz, dtype=np.int8)
-    iw = np.empty(2 * ngroups + N, dtype=np.intc)
+    cdef ColouredPattern P = ColouredPattern(sparsity, obj.c.n)
+    cdef Py_ssize_t N = obj.c.n, nnz = P.c.nnz
     hval = np.empty(nnz)
     work = np.empty(5 * N + nnz)
-    cdef int[::1] ip = indptr, ix = indices, cl = colours, tr = transpose, gp = gptr
-    cdef int[::1] gm = gmem, iwv = iw
-    cdef signed char[::1] ow = own
-    cdef int ng = ngroups, bad, ok
-    with nogil:
-        bad = recovery_plan(n, &ip[0], &ix[0], &cl[0], ng, &tr[0], &ow[0], &iwv[0],
-                            &iwv[ng], &iwv[2 * ng])
-    if bad:
-        raise RuntimeError("internal error: the colouring is not a star colouring")
     cdef double *px = vec_data(x, N)
     cdef double *pw = vec_data(work, work.shape[0])
     cdef double *ph = vec_data(hval, nnz)
     cdef double f0
+    cdef int ok
     if obj.release_gil:
         with nogil:
-            ok = _coloured_checked(&obj.c, px, &ip[0], &ix[0], &gp[0], &gm[0], ng, &tr[0],
-                                   &ow[0], ph, m, r, pw, &f0)
+            ok = _coloured_checked(&obj.c, px, &P.c, ph, m, r, pw, &f0)
     else:
-        ok = _coloured_checked(&obj.c, px, &ip[0], &ix[0], &gp[0], &gm[0], ng, &tr[0],
-                               &ow[0], ph, m, r, pw, &f0)
+        ok = _coloured_checked(&obj.c, px, &P.c, ph, m, r, pw, &f0)
     obj.check()
     if not isfinite(f0):
         check_finite_value(f0, "f(x)")
     if not ok:
-        check_finite_grad(work[4 * N:5 * N], "the gradient at x")
-    return sp.csr_matrix((hval, indices, indptr), shape=(N, N))
+        check_finite_grad(work[:N], "the gradient at x")
+    return P.matrix(hval)
 
 
-cdef int _coloured_checked(fn_objective *o, const double *x, const int *indptr,
-                           const int *indices, const int *gptr, const int *gmem, int ng,
-                           const int *transpose, const signed char *own, double *hval, int m,
-                           double r, double *w, double *f0) noexcept nogil:
-    """f0 = f(x) and g = w[4n:5n] = grad f(x); if both are finite, the coloured Hessian
-    (w[:4n] and w[5n:] its workspace) and 1; else 0, with nothing more evaluated."""
+cdef int _coloured_checked(fn_objective *o, const double *x, const colour_plan *P,
+                           double *hval, int m, double r, double *w, double *f0) noexcept nogil:
+    """f0 = f(x) and g = w[:n] = grad f(x); if both are finite, the coloured Hessian (w[n:]
+    its workspace) and 1; else 0, with nothing more evaluated."""
     cdef Py_ssize_t n = o.n
-    f0[0] = fn_fg(o, x, w + 4 * n)
-    if o.error or not isfinite(f0[0]) or not all_finite(w + 4 * n, n):
+    f0[0] = fn_fg(o, x, w)
+    if o.error or not isfinite(f0[0]) or not all_finite(w, n):
         return 0
-    fd_hessian_coloured(o, x, w + 4 * n, indptr, indices, gptr, gmem, ng, transpose, own,
-                        hval, m, r, w, w + n, w + 2 * n, w + 3 * n, w + 5 * n)
+    fd_hessian_planned(o, x, w, P, hval, m, r, w + n)
     return 1

@@ -33,6 +33,7 @@ ctypedef struct solve_opts:
     ls_params ls
     fn_hessian hess           # Newton: exact Hessian, or NULL for finite differences
     void *hess_data
+    const void *sparse        # sparse Newton: its plan (a sparse_newton_plan, _sparse_newton.pxd)
 
 cdef struct fn_engine          # defined below; method_ops takes pointers to it
 

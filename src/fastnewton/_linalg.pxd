@@ -31,3 +31,37 @@ cdef inline double dot(int n, const double *a, const double *b) noexcept nogil:
     for i in range(n4, n):
         s0 += a[i] * b[i]
     return (s0 + s1) + (s2 + s3)
+
+
+# The shift rule of modified_chol (module docstring of _linalg.pyx), the one copy, shared by the
+# dense, banded and sparse (_sparse_chol) modified factorizations.
+# The shift tau is doubled at most MAX_SHIFTS times. beta_s >= beta ||H||_F / n, so a finite
+# matrix needs about log2(n / beta) doublings; after JUMP_AFTER of them the shift jumps to
+# 2 ||H||_F, which works for any finite H: reaching the limit means non-finite values.
+cdef enum:
+    MAX_SHIFTS = 200
+    JUMP_AFTER = 100
+
+
+cdef inline double _first_shift(double dmin, double dmax, double fnorm, Py_ssize_t n,
+                               double beta, double *beta_s) noexcept nogil:
+    """beta_s (written to *beta_s) = beta * max(max|a_ii|, ||A||_F / n), or beta for A = 0;
+    returns tau_0 = 0 if min a_ii > 0, else beta_s - min a_ii. dmin, dmax: min a_ii and
+    max |a_ii|; fnorm is ||A||_F. Either may overflow for a huge beta or A: the callers then
+    stop (no finite shift)."""
+    cdef double scale = fnorm / n
+    if dmax > scale:
+        scale = dmax
+    if scale == 0.0:
+        scale = 1.0
+    beta_s[0] = beta * scale
+    return 0.0 if dmin > 0.0 else beta_s[0] - dmin
+
+
+cdef inline double _next_shift(double t, double scale, double fro, int k) noexcept nogil:
+    """tau_{k+1} = max(2 tau_k, beta_s), or 2 ||H||_F once JUMP_AFTER doublings failed
+    (k counts the failed attempts from 0; scale is beta_s, fro is ||H||_F)."""
+    t = 2.0 * t if 2.0 * t > scale else scale
+    if k + 1 == JUMP_AFTER and t < 2.0 * fro:
+        t = 2.0 * fro + 5e-324
+    return t

@@ -38,19 +38,8 @@ from scipy.linalg.cython_blas cimport dtrsm
 from libc.math cimport fabs, sqrt, isfinite
 from libc.string cimport memcpy
 
-# The shift tau is doubled at most this many times. beta_s >= beta ||H||_F / n, so a finite
-# matrix needs about log2(n / beta) doublings; after JUMP_AFTER of them the shift jumps to
-# 2 ||H||_F, which works for any finite H: reaching the limit means non-finite values.
-cdef int MAX_SHIFTS = 200
-cdef int JUMP_AFTER = 100
-
-
-cdef inline double _next_shift(double t, double scale, double fro, int k) noexcept nogil:
-    """tau_{k+1} = max(2 tau_k, beta_s), or 2 ||H||_F once JUMP_AFTER doublings failed."""
-    t = 2.0 * t if 2.0 * t > scale else scale
-    if k + 1 == JUMP_AFTER and t < 2.0 * fro:
-        t = 2.0 * fro + 5e-324
-    return t
+# The shift rule (MAX_SHIFTS, JUMP_AFTER, _first_shift, _next_shift) lives in _linalg.pxd,
+# shared with the sparse modified Cholesky of _sparse_chol.
 
 
 cdef int chol_factor(char uplo, int n, double *a) noexcept nogil:
@@ -104,21 +93,6 @@ cdef inline Py_ssize_t _tri_index(char uplo, Py_ssize_t n, Py_ssize_t i, Py_ssiz
     if uplo == b'L':
         return i + j * n      # (i, j), i >= j
     return j + i * n          # (j, i), upper
-
-
-cdef inline double _first_shift(double dmin, double dmax, double fnorm, Py_ssize_t n,
-                               double beta, double *beta_s) noexcept nogil:
-    """The shift rule of the module docstring, for both storages: beta_s (written to *beta_s)
-    = beta * max(max|a_ii|, ||A||_F / n), or beta for A = 0; returns tau_0 = 0 if
-    min a_ii > 0, else beta_s - min a_ii. fnorm is ||A||_F. Either may overflow for a huge
-    beta or A: the callers then stop (no finite shift)."""
-    cdef double scale = fnorm / n
-    if dmax > scale:
-        scale = dmax
-    if scale == 0.0:
-        scale = 1.0
-    beta_s[0] = beta * scale
-    return 0.0 if dmin > 0.0 else beta_s[0] - dmin
 
 
 cdef int modified_chol(char uplo, int n, double *a, double beta, double *diag_work,

@@ -8,6 +8,7 @@ find it here by name (``METHODS``) or code.
 from libc.string cimport strcmp
 
 from fastnewton._newton cimport newton_ops, newton_result
+from fastnewton._sparse_newton cimport sparse_newton_ops, sparse_newton_result
 from fastnewton._quasi_newton cimport (bfgs_ops, bfgs_result, lbfgs_ops, lbfgs_result,
                                        sr1_ops, sr1_result)
 
@@ -30,6 +31,8 @@ _registry(b"newton", newton_ops(), newton_result)
 _registry(b"bfgs", bfgs_ops(), bfgs_result)
 _registry(b"lbfgs", lbfgs_ops(), lbfgs_result)
 _registry(b"sr1", sr1_ops(), sr1_result)
+# minimize's 'newton' with a sparsity pattern (options['hess_sparsity'])
+_registry(b"sparse-newton", sparse_newton_ops(), sparse_newton_result)
 
 
 cdef const method_entry *method_named(const char *name) noexcept nogil:

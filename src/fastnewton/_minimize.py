@@ -10,7 +10,7 @@ from scipy.optimize import Bounds, LbfgsInvHessProduct, OptimizeResult
 from scipy.sparse import issparse
 from scipy.sparse.linalg import LinearOperator
 
-from . import _api, _fdiff
+from . import _api, _fdiff, _sparse_newton
 from ._objective import fd_scheme, fn_status, make_objective, real_value
 from ._validate import (C_INT_MAX, SSIZE_MAX, as_point, check_finite_grad,
                         check_finite_value, fd_method, integer, real_number, rel_step_value,
@@ -62,7 +62,7 @@ _COMMON = {
 _CHOL_BETA = 1e-3         # Newton, SR1: the modified Cholesky's smallest relative shift
 _METHOD_OPTIONS = {
     "newton": dict(_COMMON, fd="central", rel_step=None, chol_beta=_CHOL_BETA,
-                   hess_bandwidth="auto"),
+                   hess_bandwidth="auto", hess_sparsity=None),
     "bfgs": dict(_COMMON, hess_inv0=None),
     "lbfgs": dict(_COMMON, memory=10),
     "sr1": dict(_COMMON, chol_beta=_CHOL_BETA, skip_r=1e-8),
@@ -229,6 +229,17 @@ def _options(method, options, tol, n):
             o["band"] = _api.BAND_AUTO_CODE
         else:
             o["band"] = min(_integer(o, "hess_bandwidth", shown), n - 1)
+    if o.get("hess_sparsity") is not None:
+        S = o["hess_sparsity"]
+        if "hess_bandwidth" in options:
+            raise ValueError("options['hess_sparsity'] and options['hess_bandwidth'] both "
+                             "describe the Hessian's pattern: give one")
+        if isinstance(S, numbers.Integral) and not isinstance(S, (bool, np.bool_)):
+            # a band: the banded path (faster than a general pattern for the same band)
+            o["band"] = min(_integer(o, "hess_sparsity", shown), n - 1)
+        else:
+            o["sparse_plan"] = _sparse_newton.SparseNewtonPlan(S, n, _label("hess_sparsity",
+                                                                            shown))
     if "memory" in o:
         o["memory"] = _integer(o, "memory", shown, lo=1)
     if "skip_r" in o:
@@ -539,7 +550,16 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         int k: banded from the start, the caller vouching that ``H[i, j] = 0`` for ``|i - j| > k``,
         unchecked, and no n x n matrix is allocated. A banded Hessian costs 2(2k + 1)
         gradients instead of 2n, and its factorization O(n k^2) instead of O(n^3). Bands
-        need `jac` and no `hess`; 'auto' is then dense). SciPy's Newton-CG ``xtol`` (mean
+        need `jac` and no `hess`; 'auto' is then dense), ``hess_sparsity`` (None; a
+        scipy.sparse matrix or 2-D array whose nonzero entries are the Hessian's pattern,
+        the symmetric closure and the diagonal added: the Hessian then comes from one
+        gradient difference per group of a star colouring of the pattern (two for central
+        differences; ``fastnewton.hessian_groups(S)`` tells the count) and the step from a
+        sparse modified Cholesky factorization over a fill-reducing ordering, with no n x n
+        array anywhere, so n = 10^6 works for a grid's pattern; ``res.hess`` is then a
+        scipy.sparse CSR matrix. An int k means the band of half-width k, the banded path
+        above. Give it or ``hess_bandwidth``, not both; with `hess`, ValueError). SciPy's
+        Newton-CG ``xtol`` (mean
         absolute step) and ``eps`` (its Hessian-vector step) have no exact counterpart:
         here ``xtol`` is the relative test above and ``eps`` the gradient's step.
 
@@ -609,6 +629,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     obj = make_objective(fun, n, args, jac_obj)
     tally.append(obj)
     obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
+    if opts.get("sparse_plan") is not None and hess is not None:
+        raise ValueError("options['hess_sparsity'] sets up the finite-difference Hessian of "
+                         "the gradient: give it or hess, not both")
     if hess is not None or not obj.has_grad:
         if opts.get("band") == _api.BAND_AUTO_CODE:
             opts["band"] = -1       # no finite-difference Hessian of a gradient to learn from
@@ -623,7 +646,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
 
     allvecs = [x.copy()] if opts["return_all"] else None
     hook = _make_hook(callback, opts["disp"], allvecs)
-    out = _api._solve(meth, obj, x, g, f, opts, hess, hook)
+    kernel = "sparse-newton" if opts.get("sparse_plan") is not None else meth
+    out = _api._solve(kernel, obj, x, g, f, opts, hess, hook)
     status, f = out["status"], out["f"]
     nfev = obj.nfev
     message = MESSAGES[status]

@@ -8,13 +8,19 @@ C- or Fortran-contiguous (a copy would silently lose the results).
 Triangles: only the *lower* triangle of ``a`` (``a[i, j]`` with ``i >= j``, in the array's own
 indexing, whatever its memory order) is read, and on return it holds the factor ``L`` with
 ``A = L @ L.T``.
+
+``sparse_modified_cholesky`` is the sparse counterpart of ``modified_cholesky`` for a symmetric
+``scipy.sparse`` matrix: a nested-dissection ordering, a supernodal symbolic analysis and a
+multifrontal factorization over BLAS-3 (``fastnewton._sparse_chol``), with the same shift rule.
+It does not work in place: it returns a factor object with ``solve``.
 """
 import numpy as np
 
-from . import _linalg
+from . import _colouring, _linalg, _sparse_chol
 from ._validate import real_number
 
-__all__ = ["cho_solve_inplace", "modified_cholesky"]
+__all__ = ["cho_solve_inplace", "modified_cholesky", "sparse_modified_cholesky",
+           "SparseCholesky"]
 
 
 def _check_matrix(a, name="a"):
@@ -105,6 +111,20 @@ def cho_solve_inplace(a, b):
     return b
 
 
+def _check_beta(beta):
+    """The modified factorizations' beta: a finite number > 0."""
+    beta = real_number(beta, "beta")
+    if not np.isfinite(beta):
+        raise ValueError(f"beta must be finite, got {beta}")
+    if not beta > 0.0:
+        raise ValueError(f"beta must be > 0, got {beta}")
+    return beta
+
+
+_TOO_LARGE = ("beta={beta!r} is too large for this matrix: the shift tau overflows (it would "
+              "be inf) before A + tau I factors; use a smaller beta (or a smaller A)")
+
+
 def modified_cholesky(a, beta=1e-3):
     """Cholesky factor of ``A + tau I`` in place, with the smallest sufficient shift ``tau``.
 
@@ -137,11 +157,7 @@ def modified_cholesky(a, beta=1e-3):
         unchanged.
     """
     view, fortran = _check_matrix(a)
-    beta = real_number(beta, "beta")
-    if not np.isfinite(beta):
-        raise ValueError(f"beta must be finite, got {beta}")
-    if not beta > 0.0:
-        raise ValueError(f"beta must be > 0, got {beta}")
+    beta = _check_beta(beta)
     # The kernel mirrors A's lower triangle into the upper one before its first attempt, and
     # only a shift that overflows ends in -2 after that: tau <= max|a_ij| + beta_s 2^k with
     # beta_s <= beta max(max|a_ij|, 1) and k <= 200 (2^200 ~ 1.6e60), so a copy is kept (and
@@ -153,9 +169,117 @@ def modified_cholesky(a, beta=1e-3):
     if info == -2:
         if backup is not None:
             a[...] = backup
-        raise ValueError(f"beta={beta!r} is too large for this matrix: the shift tau "
-                         "overflows (it would be inf) before A + tau I factors; use a "
-                         "smaller beta (or a smaller A)")
+        raise ValueError(_TOO_LARGE.format(beta=beta))
     if info != 0:  # pragma: no cover - only non-finite input can exhaust the shifts
         raise np.linalg.LinAlgError("modified Cholesky found no positive definite shift")
     return tau
+
+
+class SparseCholesky:
+    """The factor ``P (A + tau I) P^T = L L^T`` made by `sparse_modified_cholesky`.
+
+    Attributes
+    ----------
+    tau : float
+        The shift used (0.0 when ``A`` is positive definite).
+    nnz : int
+        Nonzeros of ``L`` (diagonal included; the supernodal storage holds a few more).
+    perm : ndarray of int
+        The elimination order: ``perm[k]`` is the index of ``A``'s row eliminated k-th.
+    plan : fastnewton._sparse_chol.SparsePlan
+        The ordering and symbolic analysis (reusable for another matrix with the same pattern).
+    """
+
+    def __init__(self, plan, work, tau):
+        self.plan = plan
+        self._work = work
+        self.tau = float(tau)
+        self.nnz = int(plan.nnz_l)
+        self.perm = np.asarray(plan.perm).copy()
+
+    def solve(self, b):
+        """``(A + tau I)^{-1} b`` as a new float64 array; ``b`` of shape (n,) or (n, k)."""
+        n = self.plan.n
+        x = np.array(b, dtype=np.float64, order="F", copy=True)
+        if x.ndim not in (1, 2) or x.shape[0] != n:
+            raise ValueError(f"b must have shape ({n},) or ({n}, k), got {np.shape(b)}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("b holds NaN or Inf")
+        scratch = np.empty(self.plan.solve_scratch)
+        columns = [x] if x.ndim == 1 else [x[:, j] for j in range(x.shape[1])]
+        for col in columns:
+            _sparse_chol._solve(self.plan, self._work, col, scratch)
+        return x
+
+
+def _sparse_values(A, name="A"):
+    """A's pattern (symmetric closure with the diagonal, as _colouring._pattern) and its values
+    in that CSR layout (entries of A summed, explicit zeros elsewhere)."""
+    import scipy.sparse as sp
+    if not sp.issparse(A):
+        raise ValueError(f"{name} must be a scipy.sparse matrix or array, got {type(A).__name__}")
+    if len(A.shape) != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
+        raise ValueError(f"{name} must be a square n x n sparse matrix with n >= 1, "
+                         f"got shape {A.shape}")
+    if not (np.issubdtype(A.dtype, np.floating) or np.issubdtype(A.dtype, np.integer)
+            or A.dtype == bool):
+        raise ValueError(f"{name} must hold real numbers, got dtype {A.dtype}")
+    C = sp.coo_matrix(A)
+    data = np.asarray(C.data, dtype=np.float64)
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{name} holds NaN or Inf")
+    indptr, indices = _colouring._pattern(A, name=name)
+    n = A.shape[0]
+    # CSR keys row * n + col are sorted: each stored entry of A finds its slot
+    keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr)) * n + indices
+    pos = np.searchsorted(keys, C.row.astype(np.int64) * n + C.col)
+    hval = np.bincount(pos, weights=data, minlength=keys.shape[0]).astype(np.float64)
+    return indptr, indices, hval
+
+
+def sparse_modified_cholesky(A, beta=1e-3):
+    """Sparse Cholesky factor of ``A + tau I``, with the smallest sufficient shift ``tau``.
+
+    The shift rule is `modified_cholesky`'s (Nocedal & Wright, Alg. 3.3; the same sequence of
+    shifts, so the same ``tau`` up to rounding in ``||A||_F``). The matrix is ordered by nested
+    dissection and factored by a supernodal multifrontal method (``fastnewton._sparse_chol``).
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix or array, shape (n, n), real
+        Symmetric matrix; only its lower triangle (``A[i, j]`` with ``i >= j``) is read. It is
+        not changed.
+    beta : float, optional
+        Relative size of the smallest non-zero shift: finite and > 0.
+
+    Returns
+    -------
+    SparseCholesky
+        With ``solve(b)``, ``tau``, ``nnz`` (nonzeros of L) and ``perm``.
+
+    Raises
+    ------
+    ValueError
+        For an ``A`` that is not a square real scipy.sparse matrix, holds NaN or Inf, or has
+        n = 0; a beta that is not a finite number > 0; or a beta (or an A) so large that the
+        shift overflows before a factorization succeeds.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from fastnewton.linalg import sparse_modified_cholesky
+    >>> A = sp.diags([[-1.0] * 3, [2.0] * 4, [-1.0] * 3], [-1, 0, 1])
+    >>> f = sparse_modified_cholesky(A)
+    >>> f.tau, np.allclose(A @ f.solve(np.ones(4)), 1.0)
+    (0.0, True)
+    """
+    indptr, indices, hval = _sparse_values(A)
+    beta = _check_beta(beta)
+    plan = _sparse_chol.analyse(indptr, indices)
+    work = np.empty(plan.factor_size)
+    info, tau = _sparse_chol._modified(plan, hval, beta, work)
+    if info == -2:
+        raise ValueError(_TOO_LARGE.format(beta=beta))
+    if info != 0:  # pragma: no cover - only non-finite input can exhaust the shifts
+        raise np.linalg.LinAlgError("modified Cholesky found no positive definite shift")
+    return SparseCholesky(plan, work, tau)
