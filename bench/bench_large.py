@@ -323,6 +323,7 @@ def test_minimal_surface(benchmark, nx, solver):
     assert info["gmax"] <= gtol, (f"{solver} at n={prob.n} stopped at max|g| = "
                                   f"{info['gmax']:.3e} > gtol = {gtol:.3e}: {info['message']!r}")
     _results[nx, solver] = info
+    print(f"\n{solver} n={prob.n}: {json.dumps(info)}")      # shown with -s, as it happens
 
 
 # -- summary ----------------------------------------------------------------------------------
