@@ -258,3 +258,40 @@ def test_concurrent_factorizations_agree():
         threaded = list(pool.map(run, mats))
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("indptr, indices, match", [
+    ([0, 2, 3], [0, 1, 1], "symmetric"),
+    ([0, 1, 2], [0, 0], "diagonal"),
+    ([0, 2, 4], [1, 0, 0, 1], "increase strictly"),
+    ([0, 2, 4], [0, 2, 0, 1], "increase strictly"),
+    ([1, 2, 3], [0, 1, 1], "indptr must start at 0"),
+    ([0, 3, 2], [0, 1, 1], "indptr"),
+    ([0], [], "n >= 1"),
+])
+def test_analyse_rejects_a_bad_pattern(indptr, indices, match):
+    with pytest.raises(ValueError, match=match):
+        _sparse_chol.analyse(np.array(indptr), np.array(indices, dtype=int))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["diagonal", "off-diagonal"])
+def test_kernel_non_finite_values_fail_like_the_dense_kernel(bad, where):
+    # the Python layer refuses such values; the kernel itself must still stop with an error
+    # code (never 0 with a factor of garbage), the same code as the dense kernel's
+    from fastnewton import _linalg
+    A = _values(PATTERNS["grid-5"], seed=9)
+    ip, ix = _pattern(A)
+    n = A.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(ip))
+    hval = np.asarray(A[rows, ix]).ravel()
+    i, j = (5, 5) if where == "diagonal" else (6, 5)
+    e = ip[i] + np.searchsorted(ix[ip[i]:ip[i + 1]], j)
+    hval[e] = bad
+    dense = A.toarray()
+    dense[i, j] = bad
+    info_dense, _ = _linalg._modified_cholesky(dense, False, 1e-3)
+    plan = _sparse_chol.analyse(ip, ix)
+    info, tau = _sparse_chol._modified(plan, hval, 1e-3, np.empty(plan.factor_size))
+    assert info != 0 and tau == 0.0
+    assert info == info_dense

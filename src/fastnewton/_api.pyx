@@ -271,7 +271,10 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     ws = _workspace(entry, n, &opt, method, options)
     if hook is not None:
         pk = _bind(_Hook(), obj, hook, keep)
-    blas_limit_enter(&lim, n)   # one BLAS thread for a small solve (_blas_threads)
+    # one BLAS thread for a small solve (_blas_threads); sparse Newton's BLAS calls are the
+    # many small fronts of a multifrontal factorization, where a second thread only costs
+    # hand-offs (10x slower at n = 2.5e5, measured): one thread at any n (_sparse_chol)
+    blas_limit_enter(&lim, 1 if opt.sparse != NULL else n)
     if obj.release_gil:
         with nogil:
             engine_start(&e, entry.ops, &opt, n, &x[0], &g[0], f0, separate, &ws[0])

@@ -45,7 +45,7 @@ P (H + tau I) P^T = L L^T with a fill-reducing permutation P, in three phases.
        L11 = chol(F11)              dpotrf
        L21 = F21 L11^{-T}           dtrsm
        U   = F22 - L21 L21^T        dsyrk
-   and U is pushed for the parent. All the floating-point work of a supernode is those three
+   and U's lower triangle is pushed (packed) for the parent. All the floating-point work of a supernode is those three
    dense BLAS-3/LAPACK calls; only the extend-add is indexed. Why multifrontal rather than
    left-looking supernodal: every update of a supernode is a single dsyrk of its own (large)
    front instead of one dgemm per descendant into scattered targets, the extend-add needs one
@@ -141,10 +141,9 @@ cdef int _nd_order(int n, const int *ptr, const int *adj, int *order, int *mark,
     """Nested dissection (module docstring, 1): order[k] = the vertex eliminated k-th.
     Work arrays of n (+1) ints each; stk of 3 (n + 1). Returns 0."""
     cdef int i, v, u, e, j, t, lo, hi, label, size, count, nlev, nlev2, best, tries
-    cdef int nhub = 0, next_label = 1, sp = 0, stamp = 0, pos, jbest, best_kind, sepsize
-    cdef int nbelow, nabove, nsep, a_cnt, b_cnt, c0, c1, score_best, lab_a, lab_b
+    cdef int nhub = 0, next_label = 1, sp = 0, stamp = 0, pos, jbest, best_kind
+    cdef int nbelow, nabove, a_cnt, b_cnt, c0, c1, score_best, lab_a, lab_b
     cdef double hub_deg = 10.0 * sqrt(<double>n)
-    cdef bint touch_up, touch_down
     # hubs: taken out, ordered last by increasing degree
     for v in range(n):
         seen[v] = 0
@@ -154,7 +153,6 @@ cdef int _nd_order(int n, const int *ptr, const int *adj, int *order, int *mark,
             nhub += 1
         else:
             mark[v] = 0
-    # insertion sort is too slow for many hubs: a counting pass by degree instead
     if nhub > 0:
         _sort_by_key(tmp, nhub, ptr, queue)
         for i in range(nhub):
@@ -266,7 +264,6 @@ cdef int _nd_order(int n, const int *ptr, const int *adj, int *order, int *mark,
                     break
         nbelow = 0
         nabove = 0
-        nsep = 0
         for t in range(count):
             v = queue[t]
             if mark[v] == lab_a:
@@ -438,7 +435,47 @@ cdef int _find(const int *ptr, const int *adj, int row, int col) noexcept nogil:
     return lo
 
 
+cdef int _check_pattern(int n, const int *ptr, const int *adj) noexcept nogil:
+    """0 for a valid full symmetric pattern; else 1 (indptr not from 0 and non-decreasing),
+    2 (an index out of range or a row not strictly increasing), 3 (a diagonal entry
+    missing), 4 (not symmetric)."""
+    cdef int r, e, c, pos
+    if ptr[0] != 0:
+        return 1
+    for r in range(n):
+        if ptr[r + 1] < ptr[r]:
+            return 1
+    for r in range(n):
+        pos = 0
+        for e in range(ptr[r], ptr[r + 1]):
+            c = adj[e]
+            if c < 0 or c >= n or (e > ptr[r] and c <= adj[e - 1]):
+                return 2
+            if c == r:
+                pos = 1
+        if not pos:
+            return 3
+    for r in range(n):
+        for e in range(ptr[r], ptr[r + 1]):
+            c = adj[e]
+            pos = _find(ptr, adj, c, r)
+            if pos >= ptr[c + 1] or adj[pos] != r:
+                return 4
+    return 0
+
+
+_PATTERN_ERRORS = {1: "indptr must start at 0 and never decrease",
+                   2: "indices must lie in [0, n) and increase strictly within each row",
+                   3: "every diagonal entry must be in the pattern",
+                   4: "the pattern must be symmetric (both triangles stored)"}
+
+
 def _as_int32(a, name):
+    a = np.asarray(a)
+    if a.ndim != 1 or not (np.issubdtype(a.dtype, np.integer)):
+        raise ValueError(f"{name} must be a 1-D integer array")
+    if a.size and (a.min() < np.iinfo(np.intc).min or a.max() > np.iinfo(np.intc).max):
+        raise ValueError(f"{name} does not fit int32")
     return np.ascontiguousarray(a, dtype=np.intc)
 
 
@@ -456,7 +493,7 @@ cdef class SparsePlan:
 def analyse(indptr, indices):
     """Ordering and symbolic analysis of the full symmetric CSR pattern (indptr, indices):
     sorted int32, both triangles, every diagonal entry present (as _colouring._pattern
-    returns). Returns a SparsePlan."""
+    returns; checked here: ValueError otherwise). Returns a SparsePlan."""
     cdef int[::1] ip = _as_int32(indptr, "indptr"), ix = _as_int32(indices, "indices")
     cdef int n = <int>ip.shape[0] - 1
     cdef SparsePlan P = SparsePlan.__new__(SparsePlan)
@@ -482,10 +519,16 @@ def analyse(indptr, indices):
     P.n = n
     P.indptr = np.asarray(ip)
     P.indices = np.asarray(ix)
-    if n == 0:
-        raise ValueError("the pattern must have n >= 1")
+    if n <= 0:
+        raise ValueError("the pattern must have n >= 1 (indptr of length n + 1)")
+    if ip[n] != ix.shape[0] or ix.shape[0] == 0:
+        raise ValueError("indptr[-1] must equal len(indices)")
     pp = &ip[0]
     pa = &ix[0]
+    with nogil:
+        t = _check_pattern(n, pp, pa)
+    if t:
+        raise ValueError("analyse: " + _PATTERN_ERRORS[t])
     with nogil:
         _nd_order(n, pp, pa, &order[0], &x1[0], &x2[0], &x3[0], &x4[0], &x5[0], &x6[0], &xs[0])
         for k in range(n):
@@ -637,12 +680,12 @@ def analyse(indptr, indices):
                 for q in range(rowptr[c] + k, rowptr[c + 1]):
                     rel[relptr[c] + q - rowptr[c] - k] = x4[rows[q]]
                 qc = rowptr[c + 1] - rowptr[c] - k
-                sp -= qc * qc
+                sp -= qc * (qc + 1) // 2
                 c = snext[c]
             q = m - (l - f)
             if q * q > wmax:
                 wmax = q * q
-            sp += q * q
+            sp += q * (q + 1) // 2
             if sp > peak:
                 peak = sp
             # H's lower triangle (original indexing) -> s's block
@@ -736,8 +779,8 @@ cdef int sc_factor(const sc_plan *S, const double *hval, double shift, double *w
         q = m - k
         L = work + S.l_ptr[s]
         memset(L, 0, m * k * sizeof(double))
-        if q > 0:
-            memset(W, 0, q * q * sizeof(double))
+        for jj in range(q):
+            memset(W + jj * q + jj, 0, (q - jj) * sizeof(double))      # the lower triangle
         # F[:, :k] = H's entries (lower triangle) + shift on the diagonal
         for t in range(S.asm_ptr[s], S.asm_ptr[s + 1]):
             work[S.asm_dst[t]] += hval[S.asm_src[t]]
@@ -749,17 +792,18 @@ cdef int sc_factor(const sc_plan *S, const double *hval, double shift, double *w
             c = S.children[ci]
             kc = S.super_first[c + 1] - S.super_first[c]
             qc = S.row_ptr[c + 1] - S.row_ptr[c] - kc
-            C = stack + sp - qc * qc
+            sp -= qc * (qc + 1) // 2
+            C = stack + sp                  # packed lower triangle, column by column
             rel = S.rel + S.rel_ptr[c]
             for jj in range(qc):
                 pj = rel[jj]
                 if pj < k:
                     for ii in range(jj, qc):
-                        L[rel[ii] + pj * m] += C[ii + jj * qc]
+                        L[rel[ii] + pj * m] += C[ii - jj]
                 else:
                     for ii in range(jj, qc):
-                        W[(rel[ii] - k) + (pj - k) * q] += C[ii + jj * qc]
-            sp -= qc * qc
+                        W[(rel[ii] - k) + (pj - k) * q] += C[ii - jj]
+                C += qc - jj
         ki = k
         mi = <int>m
         qi = <int>q
@@ -772,8 +816,10 @@ cdef int sc_factor(const sc_plan *S, const double *hval, double shift, double *w
             dtrsm(&cr, &cl, &ct, &cn, &qi, &ki, &one, L, &mi, L + k, &mi)
             # U = F22 - L21 @ L21.T  (lower)      (W changed in place)
             dsyrk(&cl, &cn, &qi, &ki, &minus, L + k, &mi, &one, W, &qi)
-            memcpy(stack + sp, W, q * q * sizeof(double))
-            sp += q * q
+            # push U's lower triangle, packed
+            for jj in range(q):
+                memcpy(stack + sp, W + jj * q + jj, (q - jj) * sizeof(double))
+                sp += q - jj
     return 0
 
 
