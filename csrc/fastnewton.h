@@ -22,6 +22,10 @@ typedef double (*fn_value)(int n, const double *x, void *user_data);
  * non-zero to stop the solve (an error the caller has recorded). */
 typedef int (*fn_hessian)(int n, const double *x, double *hess, void *user_data);
 
+/* Optional Hessian-vector product (Newton-CG): writes H(x) v into hv; returns 0, or non-zero
+ * to stop the solve (an error the caller has recorded). */
+typedef int (*fn_hessp)(int n, const double *x, const double *v, double *hv, void *user_data);
+
 /* Status codes shared by all solvers (docs/design.md, "Status codes"). */
 enum fn_status {
     FN_CONVERGED = 0,        /* gradient tolerance reached */

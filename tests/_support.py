@@ -393,13 +393,17 @@ class LSLib:
 # -- the extended Rosenbrock (tests/cobjectives_min.c) ------------------------------------------
 
 class MinCObjectives:
-    """tests/cobjectives_min.c, compiled and loaded: ``ext_rosen_fg``, ``ext_rosen_f``."""
+    """tests/cobjectives_min.c, compiled and loaded: ``ext_rosen_fg``, ``ext_rosen_f``,
+    ``ext_rosen_hessp``."""
 
     def __init__(self, path):
         self.path = path
         self.lib = ctypes.CDLL(path)
         _declare(self.lib, "ext_rosen_fg", _VALUE_GRAD)
         _declare(self.lib, "ext_rosen_f", _VALUE)
+        hp = self.lib.ext_rosen_hessp
+        hp.restype = ctypes.c_int
+        hp.argtypes = [_c_int, _p_double, _p_double, _p_double, _c_void_p]
 
     def llc(self, name, user_data=None):
         return LowLevelCallable(getattr(self.lib, name), user_data)

@@ -43,6 +43,10 @@ def test_default_demo_is_newton(tmp_path):
     assert proc.returncode == 0, detail
     assert "fastnewton newton vs SciPy" in proc.stdout, detail
     assert "fastnewton bfgs" not in proc.stdout, detail
+    # the large-n row: sparse Newton, Newton-CG and L-BFGS-B reach the same gtol
+    assert "Large n: minimal surface" in proc.stdout, detail
+    for label in ("fastnewton newton (sparse)", "fastnewton newton-cg", "scipy L-BFGS-B"):
+        assert label in proc.stdout, detail
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])

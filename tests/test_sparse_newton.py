@@ -162,3 +162,61 @@ def test_other_methods_refuse_the_option():
     with pytest.raises(TypeError, match="hess_sparsity"):
         fastnewton.minimize(lambda x: x @ x, np.ones(4), jac=lambda x: 2 * x,
                             method="bfgs", options={"hess_sparsity": sp.identity(4)})
+
+
+# -- Newton at an n where a dense Hessian does not fit: no MemoryError ------------------------
+
+def _quartic(n):
+    """f = sum (x_i - 1)^2 + (x_i - x_{i+1})^4 / 4 ... cheap, vectorized, tridiagonal Hessian."""
+    def fun(x):
+        d = x[1:] - x[:-1]
+        return float(np.sum((x - 1.0) ** 2) + np.sum(d ** 4) / 4.0)
+
+    def grad(x):
+        d3 = (x[1:] - x[:-1]) ** 3
+        g = 2.0 * (x - 1.0)
+        g[1:] += d3
+        g[:-1] -= d3
+        return g
+
+    return fun, grad
+
+
+def test_default_newton_at_large_n_switches_to_newton_cg():
+    n = 60_000                               # a dense Hessian: 28.8 GB
+    fun, grad = _quartic(n)
+    x0 = np.zeros(n)
+    x0[::2] = 2.0
+    res = fastnewton.minimize(fun, x0, jac=grad)
+    assert res.success
+    assert "solved by Newton-CG" in res.message and "hess_sparsity" in res.message
+    assert res.ncg > 0 and "hess" not in res
+    assert np.max(np.abs(res.x - 1.0)) < 1e-4
+
+
+def test_the_switch_is_at_the_documented_n(monkeypatch):
+    from fastnewton import _minimize
+    monkeypatch.setattr(_minimize, "_AUTO_DENSE_MAX_N", 40)
+    for n, switched in ((40, False), (41, True)):
+        fun, grad = _quartic(n)
+        res = fastnewton.minimize(fun, np.zeros(n), jac=grad)
+        assert res.success
+        assert ("solved by Newton-CG" in res.message) == switched
+        assert ("ncg" in res) == switched and ("hess" in res) != switched
+    # what the caller asked for is kept: a pattern, a band, dense, or a Hessian
+    fun, grad = _quartic(41)
+    for kw in ({"options": {"hess_bandwidth": None}}, {"options": {"hess_bandwidth": 1}},
+               {"options": {"hess_sparsity": sp.eye(41) + sp.eye(41, k=1)}},
+               {"hess": lambda x: np.eye(41)}):
+        res = fastnewton.minimize(fun, np.zeros(41), jac=grad, **kw)
+        assert "Newton-CG" not in res.message and "hess" in res
+
+
+def test_explicit_dense_newton_that_does_not_fit_is_a_value_error():
+    import os
+    phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    n = int(np.sqrt(phys / 8)) + 1           # n x n doubles: more than this machine's memory
+    fun, grad = _quartic(n)
+    with pytest.raises(ValueError, match=r"hess_sparsity.*|newton-cg") as info:
+        fastnewton.minimize(fun, np.zeros(n), jac=grad, options={"hess_bandwidth": None})
+    assert "newton-cg" in str(info.value) and "hess_sparsity" in str(info.value)

@@ -39,13 +39,16 @@ def test_lbfgs_with_a_huge_memory_solves_as_with_one_slot_per_iteration(memory):
 @pytest.mark.parametrize("method", ["newton", "bfgs", "sr1"])
 def test_dense_method_too_big_for_any_machine_is_refused_with_what_fits(method):
     n = 2**22                               # n x n doubles: 128 TB
+    # Newton dense as asked (the default 'auto' band solves by Newton-CG at this n:
+    # test_sparse_newton.py)
+    options = {"hess_bandwidth": None} if method == "newton" else None
     with pytest.raises(ValueError) as info:
-        minimize(_sphere, np.ones(n), jac=_sphere_grad, method=method)
+        minimize(_sphere, np.ones(n), jac=_sphere_grad, method=method, options=options)
     msg = str(info.value)
     assert f"method='{method}'" in msg and f"n={n}" in msg and "GB" in msg
-    assert "method='lbfgs' needs" in msg
+    assert "method='lbfgs' needs" in msg and "method='newton-cg'" in msg
     if method == "newton":
-        assert "hess_bandwidth" in msg
+        assert "hess_bandwidth" in msg and "hess_sparsity" in msg
 
 
 def test_lbfgs_memory_too_big_is_refused_naming_memory():

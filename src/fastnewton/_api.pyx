@@ -2,8 +2,8 @@
 the ask/tell class, the public ``line_search``, and the trampolines that put Python callables
 behind the kernels' C function pointers.
 
-One trampoline pattern serves every Python callback (a Hessian, the iteration hook, the line
-search's extra condition): a ``_Callback`` subclass holds the Objective and the callable and
+One trampoline pattern serves every Python callback (a Hessian, Newton-CG's Hessian-vector
+products, the iteration hook, the line search's extra condition): a ``_Callback`` subclass holds the Objective and the callable and
 has a ``call`` method run with the GIL; a C function with the kernel's signature takes the GIL
 and calls it. An exception is stored on the Objective with its error flag up (the kernel then
 stops with FN_USER_ERROR) and ``Objective.check`` re-raises it, unchanged, once the kernel has
@@ -16,8 +16,11 @@ import warnings
 import numpy as np
 cimport numpy as cnp
 from libc.math cimport isfinite, INFINITY
-from libc.string cimport memcpy
+from libc.string cimport memcmp, memcpy
+from cpython.pycapsule cimport PyCapsule_GetContext, PyCapsule_GetName, PyCapsule_GetPointer
 from scipy import LowLevelCallable
+from scipy.sparse import issparse
+from scipy.sparse.linalg import LinearOperator
 
 from fastnewton._objective cimport (Objective, vec_data, fast_point, native_vector, obj_f,
                                    real_array, real_value,
@@ -34,6 +37,8 @@ from fastnewton._methods cimport method_entry, method_entry_for
 from fastnewton._methods import METHODS
 from fastnewton._newton cimport newton_take_hessian
 from fastnewton._sparse_newton cimport SparseNewtonPlan
+from fastnewton._newton_cg cimport FORCING_EW1, FORCING_EW2, FORCING_SQRT
+from fastnewton.fastnewton_h cimport fn_hessp
 from fastnewton._quasi_newton cimport lbfgs_direction
 from fastnewton._blas_threads cimport blas_limit, blas_limit_enter, blas_limit_leave
 from fastnewton._validate import (C_INT_MAX, check_finite_grad, check_finite_value, integer,
@@ -48,6 +53,20 @@ except ImportError:  # pragma: no cover - private location moved
 cnp.import_array()
 
 BAND_AUTO_CODE = BAND_AUTO      # options["band"]: learn the Hessian's band (Python's name)
+# Newton-CG's options["forcing"]: the names minimize accepts and the kernel's codes
+FORCING_CODES = {"ew1": FORCING_EW1, "ew2": FORCING_EW2, "sqrt": FORCING_SQRT}
+# the signatures a LowLevelCallable hessp may have (csrc/fastnewton.h's fn_hessp)
+HESSP_SIGNATURES = ("int (int, const double *, const double *, double *, void *)",
+                    "int (int, double *, double *, double *, void *)")
+
+
+def hessp_signature(llc):
+    """The normalized signature of a LowLevelCallable hessp, or ValueError naming hessp."""
+    sig = " ".join(llc.signature.split())
+    if sig not in HESSP_SIGNATURES:
+        raise ValueError(f"hessp: unsupported LowLevelCallable signature {sig!r}; accepted "
+                         "signatures are: " + "; ".join(HESSP_SIGNATURES))
+    return sig
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +111,67 @@ cdef class _Hessian(_Callback):
 cdef int _hessian_c(int n, const double *x, double *h, void *data) noexcept nogil:
     with gil:
         return (<_Hessian>data).call(x, h)
+
+
+cdef class _HessProduct(_Callback):
+    """Newton-CG's products behind the fn_hessp ABI: hessp(x, v, *args) -> H v, or, from a
+    hess(x, *args) returning an (n, n) ndarray, np.matrix, scipy.sparse matrix or
+    LinearOperator, H evaluated once per iterate and multiplied (never densified). x is
+    handed over as one copy per iterate, made again whenever the kernel's x differs from it
+    (a callable that changes its x gets a fresh one); v as a fresh copy per product."""
+    cdef object xa                      # the copy of x the callable sees
+    cdef object H                       # from_hess: the Hessian at xa
+    cdef bint from_hess
+    cdef str name                       # 'hessp' or 'hess', for messages
+    cdef public Py_ssize_t nhess        # from_hess: Hessians evaluated
+
+    cdef object _matrix(self, h):
+        """hess's value as something that multiplies a vector, checked."""
+        cdef Py_ssize_t n = self.obj.c.n
+        cdef object a
+        if issparse(h) or isinstance(h, LinearOperator):
+            if h.shape != (n, n):
+                raise ValueError(f"hess: the Hessian must have shape ({n}, {n}), "
+                                 f"got {h.shape}")
+            if np.dtype(h.dtype).kind not in "iuf":
+                raise TypeError(f"hess must return real numbers, got a "
+                                f"{type(h).__name__} of dtype {h.dtype}")
+            return h
+        a = real_array(h, "hess")
+        if a.shape != (n, n):
+            raise ValueError(f"hess: the Hessian must have shape ({n}, {n}), got {a.shape}")
+        return a
+
+    cdef int call(self, const double *x, const double *v, double *out) noexcept:
+        cdef Py_ssize_t n = self.obj.c.n
+        cdef cnp.ndarray hv
+        try:
+            if (self.xa is None
+                    or memcmp(x, cnp.PyArray_DATA(<cnp.ndarray>self.xa), n * sizeof(double))):
+                xa = self.vec(x)
+                if self.from_hess:
+                    self.nhess += 1
+                    self.H = self._matrix(self.fn(xa, *self.obj.args))
+                self.xa = xa
+            va = self.vec(v)
+            if self.from_hess:
+                p = self.H.matvec(va) if isinstance(self.H, LinearOperator) else self.H @ va
+            else:
+                p = self.fn(self.xa, va, *self.obj.args)
+            hv = real_array(p, self.name)
+            if cnp.PyArray_SIZE(hv) != n or hv.ndim > 2:
+                raise ValueError(f"{self.name}: the product H p must have shape ({n},), "
+                                 f"got {np.shape(p)}")
+            memcpy(out, cnp.PyArray_DATA(hv), n * sizeof(double))
+            return 0
+        except BaseException as e:
+            return self.failed(e)
+
+
+cdef int _hessp_c(int n, const double *x, const double *v, double *hv,
+                  void *data) noexcept nogil:
+    with gil:
+        return (<_HessProduct>data).call(x, v, hv)
 
 
 cdef class _Hook(_Callback):
@@ -157,8 +237,12 @@ cdef void _ls_params(ls_params *prm, double c1, double c2, double amax, int maxi
     prm.extra_data = NULL
 
 
-cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
-                    list keep) except -1:
+cdef object _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess, list keep,
+                       hessp=None):
+    """opt from minimize's options (validated and defaulted by _minimize._options). hess:
+    Newton's Hessian callable, or None. Newton-CG takes its products from hess (evaluated
+    once per iterate, then multiplied) or else hessp, behind one _HessProduct, which is
+    returned (None: finite differences of the gradient)."""
     cdef const double[:, ::1] h0v
     opt.method = method
     opt.maxiter = o["maxiter"]
@@ -185,19 +269,42 @@ cdef int _fill_opts(solve_opts *opt, int method, Objective obj, dict o, hess,
     opt.memory = max(1, min(o["memory"], o["maxiter"])) if "memory" in o else 0
     opt.sr1_r = o["skip_r"] if "skip_r" in o else 0.0
     _ls_params(&opt.ls, o["c1"], o["c2"], o["amax"], o["ls_maxiter"])
+    opt.cg_maxiter = o["cg_maxiter"] if "cg_maxiter" in o else 0
+    opt.forcing = FORCING_CODES[o["forcing"]] if "forcing" in o else FORCING_EW2
     opt.hess = NULL
     opt.hess_data = NULL
+    opt.hessp = NULL
+    opt.hessp_data = NULL
     opt.sparse = NULL
     cdef SparseNewtonPlan plan = o.get("sparse_plan")
     if plan is not None:
         keep.append(plan)
         opt.sparse = &plan.c
     cdef _Callback cb
+    cdef _HessProduct hp
+    if method == METHODS["newton-cg"]:
+        if hess is None and hessp is None:
+            return None
+        if hess is None and isinstance(hessp, LowLevelCallable):
+            # a C function: called directly, no GIL (its user_data passed through)
+            hessp_signature(hessp)
+            cap = tuple.__getitem__(hessp, 0)
+            opt.hessp = <fn_hessp>PyCapsule_GetPointer(cap, PyCapsule_GetName(cap))
+            opt.hessp_data = PyCapsule_GetContext(cap)
+            keep.append(hessp)
+            return None
+        hp = _HessProduct()
+        hp.from_hess = hess is not None
+        hp.name = "hess" if hp.from_hess else "hessp"
+        _bind(hp, obj, hess if hp.from_hess else hessp, keep)
+        opt.hessp = &_hessp_c
+        opt.hessp_data = <void *>hp
+        return hp
     if hess is not None:
         cb = _bind(_Hessian(), obj, hess, keep)
         opt.hess = &_hessian_c
         opt.hess_data = <void *>cb
-    return 0
+    return None
 
 
 cdef const method_entry *_entry(str method) except NULL:
@@ -233,6 +340,9 @@ cdef object _workspace(const method_entry *entry, int n, solve_opts *opt, str me
         raise ValueError(
             f"options['memory']={o['memory']} at n={n} needs a workspace of {need}, more than "
             f"{have}; memory=10 needs {_gb(engine_carve(entry.ops, n, &alt, NULL).size)}")
+    if method == "newton-cg":
+        raise ValueError(f"method='newton-cg' at n={n} needs a workspace of {need} (9n "
+                         f"doubles), more than {have}")
     if method == "newton" and opt.band >= 0:
         raise ValueError(f"options['hess_bandwidth']={opt.band} at n={n} needs a workspace of "
                          f"{need}, more than {have}; a narrower band needs less")
@@ -241,8 +351,9 @@ cdef object _workspace(const method_entry *entry, int n, solve_opts *opt, str me
     lbfgs = _gb(engine_carve(_entry("lbfgs").ops, n, &alt, NULL).size)
     raise ValueError(
         f"method={method!r} at n={n} stores n x n matrices: a workspace of {need}, more than "
-        f"{have}; method='lbfgs' needs {lbfgs} (memory=10)"
-        + (", and method='newton' with an int options['hess_bandwidth'] stores only the band"
+        f"{have}; method='lbfgs' needs {lbfgs} (memory=10), method='newton-cg' O(n)"
+        + (", and method='newton' with options['hess_sparsity'] (the Hessian's pattern) or "
+           "an int options['hess_bandwidth'] stores no n x n matrix"
            if method == "newton" else ""))
 
 
@@ -253,11 +364,12 @@ cdef dict _result(const method_entry *entry, fn_engine *e):
 
 
 def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, dict options,
-           hess, hook):
+           hess, hook, hessp=None):
     """Minimize from x by the engine's direct driver (without the GIL where that pays). x, g:
     in/out. Returns a dict: status, nit, nskip, f, and the method's model (_methods'
     result function: 'hess' / 'hess_band' and 'nhev' for Newton, 'hess_inv' for BFGS,
-    'hess' for SR1, 'pairs' (S, Y) for L-BFGS)."""
+    'hess' for SR1, 'pairs' (S, Y) for L-BFGS, 'nhev', 'ncg', 'ncurv' for Newton-CG, and
+    'nhess', the Hessians evaluated, when its products come from hess)."""
     cdef const method_entry *entry = _entry(method)
     cdef int n = <int>x.shape[0]
     cdef solve_opts opt
@@ -266,8 +378,9 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
     cdef blas_limit lim
     cdef double[::1] ws
     cdef _Hook pk = None
+    cdef _HessProduct hp
     cdef bint separate = ls_separate(&obj.c)
-    _fill_opts(&opt, METHODS[method], obj, options, hess, keep)
+    hp = _fill_opts(&opt, METHODS[method], obj, options, hess, keep, hessp)
     ws = _workspace(entry, n, &opt, method, options)
     if hook is not None:
         pk = _bind(_Hook(), obj, hook, keep)
@@ -284,7 +397,10 @@ def _solve(str method, Objective obj, double[::1] x, double[::1] g, double f0, d
         engine_run(&obj.c, &e, &_hook_c if pk is not None else NULL, <void *>pk)
     blas_limit_leave(&lim)      # the driver cannot raise: obj.check() raises what it caught
     obj.check()
-    return _result(entry, &e)
+    out = _result(entry, &e)
+    if hp is not None and hp.from_hess:
+        out["nhess"] = hp.nhess
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,6 +441,10 @@ cdef class AskTell:
         from fastnewton._minimize import _method_name, _options
         cdef double[::1] xv, gv, wv
         self.method = _method_name(method)
+        if self.method == "newton-cg":
+            raise ValueError("AskTell: method 'newton-cg' runs its CG loop on Hessian-vector "
+                             "products inside the solve (REQ_HESS served through an "
+                             "objective); use minimize")
         x = np.array(x0, dtype=np.float64).ravel()
         n = x.shape[0]
         opts = _options(self.method, dict(options or {}, **({"hess_bandwidth": None}

@@ -94,6 +94,51 @@ def run_parsed(ns):
     """Print the tables for parsed options `ns` (``method``, ``repeat``)."""
     for method in METHODS if ns.method == "all" else (ns.method,):
         _table(method, ns.repeat)
+        if method == "newton":
+            _large_table(ns.repeat)
+
+
+LARGE_NX = 100            # the large-n row: minimal surface on a 100 x 100 grid, n = 10,000
+
+
+def _large_table(repeat):
+    """The large-n row: MINPACK-2's minimal surface (n = 10,000, a 7-point Hessian pattern),
+    fastnewton's sparse Newton (options['hess_sparsity']) and Newton-CG beside SciPy's
+    L-BFGS-B, its fastest method at this size (bench/bench_large.py has the others and larger
+    n), all to max|g| <= 1e-6 max|g(x0)|."""
+    from scipy.optimize import minimize as sp_minimize
+    prob = testing.minimal_surface(LARGE_NX)
+    gtol = 1e-6 * float(np.max(np.abs(prob.grad(prob.x0))))
+    runs = (
+        ("fastnewton newton (sparse)", lambda: minimize(
+            prob.fun, prob.x0, jac=prob.grad, method="newton",
+            options={"hess_sparsity": prob.sparsity, "gtol": gtol})),
+        ("fastnewton newton-cg", lambda: minimize(
+            prob.fun, prob.x0, jac=prob.grad, method="newton-cg", options={"gtol": gtol})),
+        ("scipy L-BFGS-B", lambda: sp_minimize(
+            prob.fun, prob.x0, jac=prob.grad, method="L-BFGS-B",
+            options={"gtol": gtol, "ftol": 0.0, "maxiter": 100 * prob.n,
+                     "maxfun": 1000 * prob.n})),
+    )
+    times = [_best_time(fn, repeat) for _, fn in runs]
+    t_sp = times[-1][0]
+    header = (f"{'problem':<22}{'n':>7}  {'solver':<28}{'nit':>5}{'njev':>7}{'|g|_inf':>10}"
+              f"{'time':>11}{'speed-up':>9}")
+    print(f"Large n: minimal surface ({LARGE_NX} x {LARGE_NX} grid), sparse Newton and "
+          f"Newton-CG vs SciPy's L-BFGS-B\n")
+    print(header)
+    print("-" * len(header))
+    for (solver, _), (t, res) in zip(runs, times):
+        gnorm = np.max(np.abs(prob.grad(res.x)))
+        mark = "" if res.success and gnorm <= gtol else " (failed)"
+        first = solver == runs[0][0]
+        speed = f"{t_sp / t:.1f}x" if solver.startswith("fast") else ""
+        print(f"{'minimal_surface' if first else '':<22}{prob.n if first else '':>7}  "
+              f"{solver:<28}{res.nit:>5}{getattr(res, 'njev', 0):>7}{gnorm:>10.1e}"
+              f"{t * 1e3:>9.1f}ms{speed:>9}{mark}")
+    print(f"\nall stop at max|g| <= 1e-6 max|g(x0)| = {gtol:.1e}; speed-up: SciPy's time / "
+          f"fastnewton's (best of {repeat}). SciPy's L-BFGS-B uses BLAS threads as installed;"
+          f"\nbench/bench_large.py compares every SciPy option at n = 10^4 to 10^6.\n")
 
 
 def _table(method, repeat):

@@ -1,6 +1,6 @@
 # C-level face of fastnewton/_engine.pyx: one solve's iteration state, advanced by ask/tell.
 # Methods plug in through method_ops (one table per method, registered in _methods.pyx).
-from fastnewton.fastnewton_h cimport fn_hessian
+from fastnewton.fastnewton_h cimport fn_hessian, fn_hessp
 from fastnewton._objective cimport fn_objective
 from fastnewton._linesearch cimport ls_params, ls_state
 
@@ -34,6 +34,10 @@ ctypedef struct solve_opts:
     fn_hessian hess           # Newton: exact Hessian, or NULL for finite differences
     void *hess_data
     const void *sparse        # sparse Newton: its plan (a sparse_newton_plan, _sparse_newton.pxd)
+    fn_hessp hessp            # Newton-CG: Hessian-vector products, or NULL for finite
+    void *hessp_data          # differences of the gradient (fd_method, fd_rel_step)
+    int cg_maxiter            # Newton-CG: CG iterations per Newton iteration
+    int forcing               # Newton-CG: the forcing sequence (FORCING_* in _newton_cg.pxd)
 
 cdef struct fn_engine          # defined below; method_ops takes pointers to it
 

@@ -11,6 +11,7 @@ from fastnewton._newton cimport newton_ops, newton_result
 from fastnewton._sparse_newton cimport sparse_newton_ops, sparse_newton_result
 from fastnewton._quasi_newton cimport (bfgs_ops, bfgs_result, lbfgs_ops, lbfgs_result,
                                        sr1_ops, sr1_result)
+from fastnewton._newton_cg cimport newton_cg_ops, newton_cg_result
 
 cdef method_entry REGISTRY[16]            # room for 16 methods
 cdef int COUNT = 0
@@ -33,10 +34,12 @@ _registry(b"lbfgs", lbfgs_ops(), lbfgs_result)
 _registry(b"sr1", sr1_ops(), sr1_result)
 # minimize's 'newton' with a sparsity pattern (options['hess_sparsity'])
 _registry(b"sparse-newton", sparse_newton_ops(), sparse_newton_result)
+_registry(b"newton-cg", newton_cg_ops(), newton_cg_result)
 
 
 cdef const method_entry *method_named(const char *name) noexcept nogil:
-    """The entry of the method called name ('newton', 'bfgs', 'lbfgs', 'sr1'), or NULL."""
+    """The entry of the method called name ('newton', 'bfgs', 'lbfgs', 'sr1', 'newton-cg'), or
+    NULL."""
     cdef int i
     for i in range(COUNT):
         if strcmp(REGISTRY[i].name, name) == 0:

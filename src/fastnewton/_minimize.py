@@ -66,12 +66,23 @@ _METHOD_OPTIONS = {
     "bfgs": dict(_COMMON, hess_inv0=None),
     "lbfgs": dict(_COMMON, memory=10),
     "sr1": dict(_COMMON, chol_beta=_CHOL_BETA, skip_r=1e-8),
+    # cg_maxiter None: 20 n (why: _newton_cg.pyx); fd 'forward': one gradient per
+    # Hessian-vector product
+    "newton-cg": dict(_COMMON, fd="forward", rel_step=None, cg_maxiter=None, forcing="sqrt"),
 }
 # SciPy's names for some of the options above (L-BFGS-B's), per method
 _SCIPY_NAMES = {"lbfgs": {"maxcor": "memory", "maxls": "ls_maxiter", "iprint": "disp"}}
 # SciPy's spellings of the same methods
-_ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs"}
+_ALIASES = {"l-bfgs": "lbfgs", "l_bfgs": "lbfgs", "l-bfgs-b": "lbfgs", "newton_cg": "newton-cg",
+            "newtoncg": "newton-cg"}
 _DEFAULT_METHOD = "newton"
+# Newton with the default hess_bandwidth='auto' and nothing else said of the Hessian (no hess,
+# hessp or pattern) starts from a dense finite-difference Hessian: 8 n^2 bytes, 2n gradients
+# and n^3 / 3 flops to factor. Above this n (0.8 GB, ~3e11 flops) that first Hessian would
+# dominate or exhaust memory, so minimize solves by Newton-CG instead, which needs O(n) memory
+# and one gradient per Hessian-vector product, and says so in res.message. An explicit
+# hess_bandwidth=None keeps the dense path (a ValueError where it does not fit in memory).
+_AUTO_DENSE_MAX_N = 10_000
 
 
 def _method_name(method):
@@ -248,6 +259,14 @@ def _options(method, options, tol, n):
             raise ValueError(f"options['skip_r'] must be in [0, 1), got {o['skip_r']}")
     if "chol_beta" in o:
         o["chol_beta"] = _positive(o, "chol_beta", shown)
+    if "cg_maxiter" in o:
+        o["cg_maxiter"] = (min(20 * n, C_INT_MAX) if o["cg_maxiter"] is None
+                           else _integer(o, "cg_maxiter", shown, lo=1))
+    if "forcing" in o:
+        if not (isinstance(o["forcing"], str) and o["forcing"] in _api.FORCING_CODES):
+            raise ValueError(f"options['forcing'] must be one of "
+                             f"{', '.join(map(repr, _api.FORCING_CODES))}, got "
+                             f"{shown_value(o['forcing'])}")
     return o
 
 
@@ -469,8 +488,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     Same signature as ``scipy.optimize.minimize``; the arguments SciPy's BFGS, L-BFGS-B and
     Newton-type methods take have SciPy's meaning here (with SciPy's option names, below).
     The iteration runs in a compiled loop without the GIL; the GIL is taken only to call
-    Python functions (`fun`, `jac`, `hess`, `callback`). With a ``scipy.LowLevelCallable``
-    objective and no Python `hess` or `callback`, the whole solve runs without the GIL.
+    Python functions (`fun`, `jac`, `hess`, `hessp`, `callback`). With a
+    ``scipy.LowLevelCallable`` objective and no Python `hess`, `hessp` or `callback`, the whole
+    solve runs without the GIL.
 
     Parameters
     ----------
@@ -484,7 +504,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         Extra arguments passed to `fun`, `jac`, `hess` and `hessp`.
     method : str or None, optional
         ``'newton'`` (None: the default), ``'bfgs'``, ``'lbfgs'`` (also ``'l-bfgs-b'``),
-        ``'sr1'``; case-insensitive. SciPy's default is BFGS (L-BFGS-B with bounds); ours is
+        ``'sr1'``, ``'newton-cg'`` (truncated Newton: CG on Hessian-vector products, O(n)
+        memory, no n x n matrix); case-insensitive. SciPy's default is BFGS (L-BFGS-B with bounds); ours is
         Newton because fastnewton exists to make the Newton iteration cheap: with exact or
         finite-difference Hessians it converges quadratically and needs far fewer
         iterations, and a Hessian costs 2n gradients at most (2(2k + 1) for a band of
@@ -498,15 +519,20 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         a Python `fun` that accepts complex x (n values of f per gradient, counted in
         ``nfev``; a LowLevelCallable: ValueError).
     hess : callable or None, optional
-        Newton only: ``hess(x, *args)`` returning an (n, n) ndarray, np.matrix,
-        scipy.sparse matrix or LinearOperator (densified). None: finite differences of the
-        gradient (scheme by option ``fd``), or of values when there is no gradient; also
-        '2-point' / '3-point'. The quasi-Newton methods learn the Hessian from steps: a
+        Newton and Newton-CG: ``hess(x, *args)`` returning an (n, n) ndarray, np.matrix,
+        scipy.sparse matrix or LinearOperator (Newton densifies it; Newton-CG evaluates it
+        once per iterate and only multiplies it by vectors). None: finite differences of
+        the gradient (scheme by option ``fd``), or of values when there is no gradient;
+        also '2-point' / '3-point'. The quasi-Newton methods learn the Hessian from steps: a
         `hess` is a ValueError there (SciPy warns and ignores it).
     hessp : callable or None, optional
-        Newton only, when `hess` is None: ``hessp(x, p, *args) -> H p``; the Hessian is built
-        from the n products with the unit vectors (n calls per Hessian), then factored as
-        any other. Other methods: ValueError.
+        Newton and Newton-CG, when `hess` is None: ``hessp(x, p, *args) -> H p``, an array
+        of n entries. Newton builds the Hessian from the n products with the unit vectors
+        (n calls per Hessian), then factors it as any other; Newton-CG calls it once per CG
+        iteration, and also takes a ``scipy.LowLevelCallable`` with signature
+        ``int (int n, const double *x, const double *v, double *hv, void *user_data)``
+        (``double *`` for x and v accepted too; returns 0, or non-zero to stop the solve: a
+        RuntimeError), called without the GIL. Other methods: ValueError.
     bounds : None, sequence of (min, max) pairs, or scipy.optimize.Bounds, optional
         Accepted only when every bound is infinite (or None), which SciPy's L-BFGS-B treats
         as no bounds; a finite bound is a ValueError: the methods are unconstrained.
@@ -550,7 +576,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         int k: banded from the start, the caller vouching that ``H[i, j] = 0`` for ``|i - j| > k``,
         unchecked, and no n x n matrix is allocated. A banded Hessian costs 2(2k + 1)
         gradients instead of 2n, and its factorization O(n k^2) instead of O(n^3). Bands
-        need `jac` and no `hess`; 'auto' is then dense), ``hess_sparsity`` (None; a
+        need `jac` and no `hess`; 'auto' is then dense. Above n = 10,000, 'auto' with no
+        `hess`, `hessp` or ``hess_sparsity`` does not start dense: the solve is Newton-CG's
+        (``method='newton-cg'``, O(n) memory), and ``res.message`` says so), ``hess_sparsity`` (None; a
         scipy.sparse matrix or 2-D array whose nonzero entries are the Hessian's pattern,
         the symmetric closure and the diagonal added: the Hessian then comes from one
         gradient difference per group of a star colouring of the pattern (two for central
@@ -571,8 +599,19 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         ``maxls`` (= ls_maxiter; per phase here), ``iprint`` (>= 0: disp; a `disp` that
         is not None overrides it, as in SciPy).
 
-        SR1: also ``chol_beta`` and ``skip_r`` (1e-8). An unknown name is a TypeError
-        (SciPy warns).
+        SR1: also ``chol_beta`` and ``skip_r`` (1e-8).
+
+        Newton-CG: also ``fd`` ('forward', the default: one gradient per Hessian-vector
+        product; 'central': two), ``rel_step`` (None: optimal; the products' relative
+        step), ``cg_maxiter`` (None: 20 n; CG iterations per Newton iteration),
+        ``forcing`` ('sqrt', the default: CG stops at ``||r|| <= eta ||g||`` with
+        ``eta = min(0.5, sqrt(||g||))``, Nocedal & Wright (7.3); 'ew2', 'ew1': Eisenstat and
+        Walker's choices 2 and 1). CG also stops at the first direction of negative
+        curvature (the first step then is steepest descent) and when the quadratic model
+        stalls; the reasoning and measurements open ``_newton_cg.pyx``. SciPy's newton-cg
+        ``xtol`` and ``eps`` mean what they mean for every method here (see Newton).
+
+        An unknown name is a TypeError (SciPy warns).
 
     Returns
     -------
@@ -581,9 +620,13 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         ``success``, ``message``; Newton adds ``hess`` (the last Hessian evaluated, at the
         iterate before x; sparse CSR with an int ``hess_bandwidth``) and ``nhev``, BFGS
         ``hess_inv`` (dense), L-BFGS ``hess_inv`` (a ``LbfgsInvHessProduct`` from the gamma I
-        start the iteration used), SR1 ``hess`` (the approximation B); ``allvecs`` with
+        start the iteration used), SR1 ``hess`` (the approximation B), Newton-CG ``nhev``
+        (calls of `hess`, or Hessian-vector products: `hessp` calls or finite differences,
+        whose gradients also count in ``njev``), ``ncg`` (CG iterations, one product each)
+        and ``ncurv`` (CG runs ended by negative curvature); ``allvecs`` with
         ``return_all``. Status codes: 0 gradient tolerance, 1 maxiter or maxfun, 2 line
-        search failed, 3 non-finite value, 4 the callback raised StopIteration (SciPy
+        search failed, 3 non-finite value (Newton-CG: in a Hessian-vector product, the
+        message names its source), 4 the callback raised StopIteration (SciPy
         overwrites its methods' status with 99 then; ours keeps one table, shared with the
         C header), 5 step or f tolerance (xtol, xrtol, ftol; success, where SciPy says 0),
         9 f appears unbounded below. Any stop returns the best finite point found; no
@@ -613,7 +656,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     opts = _options(meth, options, tol, n)
     tally = []
     fun, jac_obj, grad_fd = _gradient(fun, jac, opts, n, tally)
-    if (hess is not None or hessp is not None) and meth != "newton":
+    if (hess is not None or hessp is not None) and meth not in ("newton", "newton-cg"):
         raise ValueError(f"method {method!r} learns the Hessian from steps: hess and hessp "
                          f"must be None")
     if isinstance(hess, str):
@@ -622,10 +665,32 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     elif hess is not None and not callable(hess):
         raise ValueError(f"hess must be a callable, None, '2-point' or '3-point', "
                          f"got {hess!r}")
-    if hessp is not None and not callable(hessp):
-        raise ValueError(f"hessp must be a callable or None, got {hessp!r}")
-    if hess is not None or hessp is not None:
+    if isinstance(hessp, LowLevelCallable):
+        if meth != "newton-cg":
+            raise ValueError("hessp: a LowLevelCallable is taken by method 'newton-cg' only")
+        if not (isinstance(args, tuple) and len(args) == 0):
+            raise ValueError("args cannot be used with a LowLevelCallable hessp: pass "
+                             "user_data")
+        _api.hessp_signature(hessp)
+    elif hessp is not None and not callable(hessp):
+        raise ValueError(f"hessp must be a callable, a LowLevelCallable or None, got "
+                         f"{hessp!r}")
+    if meth == "newton" and (hess is not None or hessp is not None):
         hess = _dense_hessian(hess, hessp, n)
+        hessp = None
+    # Newton-CG: hess (one evaluation per iterate) or hessp, as given, multiplied, never
+    # densified (_api._HessProduct); hess first when both are given, as SciPy does
+    switched = None
+    if (meth == "newton" and n > _AUTO_DENSE_MAX_N and opts["band"] == _api.BAND_AUTO_CODE
+            and opts.get("sparse_plan") is None and hess is None and hessp is None):
+        meth = "newton-cg"
+        switched = (f" (method='newton' at n = {n} with no Hessian, pattern or band given "
+                    f"would start from a dense {n} x {n} finite-difference Hessian; solved by "
+                    f"Newton-CG instead: give options['hess_sparsity'] for Newton with a "
+                    f"sparse Hessian, or method='newton-cg' to choose this)")
+        valid = _METHOD_OPTIONS[meth]
+        opts = _options(meth, {k: v for k, v in _option_dict(options).items() if k in valid},
+                        tol, n)
     obj = make_objective(fun, n, args, jac_obj)
     tally.append(obj)
     obj.set_fd(grad_fd, opts["finite_diff_rel_step"] or 0.0)
@@ -647,12 +712,23 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     allvecs = [x.copy()] if opts["return_all"] else None
     hook = _make_hook(callback, opts["disp"], allvecs)
     kernel = "sparse-newton" if opts.get("sparse_plan") is not None else meth
-    out = _api._solve(kernel, obj, x, g, f, opts, hess, hook)
+    out = _api._solve(kernel, obj, x, g, f, opts, hess, hook, hessp)
     status, f = out["status"], out["f"]
     nfev = obj.nfev
+    if status == fn_status.FN_USER_ERROR:
+        # only a C hessp stops a solve this way without an exception (a Python one raised)
+        raise RuntimeError("hessp (a LowLevelCallable) returned a non-zero status: the "
+                           "solve stopped at its last iterate")
     message = MESSAGES[status]
+    if meth == "newton-cg" and status == fn_status.FN_NONFINITE:
+        source = ("hess" if hess is not None else "hessp" if hessp is not None
+                  else "finite differences of the gradient")
+        message = (f"A non-finite value was met (in a Hessian-vector product from {source}); "
+                   f"x is the best point found.")
     if status == fn_status.FN_MAXITER and out["nit"] < opts["maxiter"]:
         message = MAXFUN_MESSAGE
+    if switched:
+        message += switched
     res = OptimizeResult(x=x, fun=f, jac=g, nit=out["nit"], nfev=nfev, njev=obj.njev,
                          status=status, message=message,
                          success=status in (fn_status.FN_CONVERGED, fn_status.FN_CONVERGED_STEP))
@@ -667,6 +743,10 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         res.hess_inv = out["hess_inv"]
     elif meth == "sr1":
         res.hess = out["hess"]
+    elif meth == "newton-cg":
+        res.nhev = out.get("nhess", out["nhev"])
+        res.ncg = out["ncg"]
+        res.ncurv = out["ncurv"]
     else:
         S, Y = out["pairs"]
         res.hess_inv = LbfgsInverseHessian(S, Y) if len(S) else None
@@ -692,7 +772,7 @@ def scipy_method(method="newton"):
     ----------
     method : str, optional
         A method name as for `minimize`: ``'newton'`` (default), ``'bfgs'``, ``'lbfgs'``,
-        ``'sr1'``.
+        ``'sr1'``, ``'newton-cg'``.
 
     Returns
     -------
