@@ -376,7 +376,10 @@ class _Summary:
                              None if prev is None else r["seconds"] / prev["seconds"],
                              None if r["timed"] else "untimed"))
             if best is not None:
-                notes.append(f"n={nx * nx}: SciPy's best is {best[0]} ({fmt_time(best[1])})")
+                ran = [s for s in SCIPY_SOLVERS if (nx, s) in _results]
+                of = ("" if len(ran) == len(SCIPY_SOLVERS)
+                      else f" of those that ran ({', '.join(ran)})")
+                notes.append(f"n={nx * nx}: SciPy's best{of} is {best[0]} ({fmt_time(best[1])})")
         gtols = ", ".join(f"n={nx * nx}: {problem(nx)[1]:.2e}" for nx in sides)
         write_table(
             tr, f"minimal surface: time to max|g| <= {RTOL:g} max|g(x0)| (gtol {gtols}; "
