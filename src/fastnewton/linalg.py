@@ -178,6 +178,17 @@ def modified_cholesky(a, beta=1e-3):
 class SparseCholesky:
     """The factor ``P (A + tau I) P^T = L L^T`` made by `sparse_modified_cholesky`.
 
+    Made by `sparse_modified_cholesky`, not by hand.
+
+    Parameters
+    ----------
+    plan : fastnewton._sparse_chol.SparsePlan
+        The ordering and symbolic analysis of A's pattern.
+    work : ndarray of float64
+        The numeric factor (the plan's ``factor_size`` doubles).
+    tau : float
+        The shift that made A + tau I positive definite.
+
     Attributes
     ----------
     tau : float
@@ -198,7 +209,18 @@ class SparseCholesky:
         self.perm = np.asarray(plan.perm).copy()
 
     def solve(self, b):
-        """``(A + tau I)^{-1} b`` as a new float64 array; ``b`` of shape (n,) or (n, k)."""
+        """``(A + tau I)^{-1} b`` as a new float64 array.
+
+        Parameters
+        ----------
+        b : array_like, shape (n,) or (n, k)
+            The right-hand side(s): finite; never modified.
+
+        Returns
+        -------
+        ndarray of float64, the shape of b
+            The solution.
+        """
         n = self.plan.n
         x = np.array(b, dtype=np.float64, order="F", copy=True)
         if x.ndim not in (1, 2) or x.shape[0] != n:
